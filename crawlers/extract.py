@@ -1,0 +1,173 @@
+"""Article extraction and normalization as pure functions on strings: no Scrapy, no I/O."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import lxml.html
+import py3langid
+import trafilatura
+from dateutil import parser as dateparser
+
+from newsmon.domain import Article, article_id, canonical_url, content_hash, normalize_text, utc_naive
+
+EXTRACTOR = f"trafilatura-{trafilatura.__version__}"
+_URL_DATE = re.compile(r"/(20\d{2}|19\d{2})[/-](0[1-9]|1[0-2])[/-](0[1-9]|[12]\d|3[01])(?:/|\b)")
+
+
+@dataclass(frozen=True)
+class ArticleDraft:
+    """What a page says about itself, before normalization."""
+
+    url: str
+    text: str
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None
+    canonical_link: str | None = None
+    html_lang: str | None = None
+    method: str = EXTRACTOR
+
+
+def _head_facts(html: str) -> dict[str, str | None]:
+    """Canonical link, html lang, and JSON-LD/OpenGraph fallbacks read from the page head."""
+    facts: dict[str, str | None] = {"canonical": None, "lang": None, "title": None,
+                                    "author": None, "published": None}
+    try:
+        tree = lxml.html.fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return facts
+    canonical = tree.xpath('//link[translate(@rel,"CANONICAL","canonical")="canonical"]/@href')
+    facts["canonical"] = canonical[0].strip() if canonical else None
+    lang = tree.xpath("/html/@lang")
+    facts["lang"] = lang[0].strip().lower() if lang else None
+    for node in tree.xpath('//script[@type="application/ld+json"]/text()'):
+        facts.update({k: v for k, v in _json_ld_facts(node).items() if v and not facts.get(k)})
+    meta = {m.get("property") or m.get("name"): m.get("content")
+            for m in tree.xpath("//meta[@content]") if m.get("property") or m.get("name")}
+    facts["title"] = facts["title"] or meta.get("og:title")
+    facts["published"] = facts["published"] or meta.get("article:published_time")
+    facts["author"] = facts["author"] or meta.get("author") or meta.get("article:author")
+    return facts
+
+
+def _json_ld_facts(raw: str) -> dict[str, str | None]:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {}
+    nodes = data.get("@graph", [data]) if isinstance(data, dict) else data
+    for node in nodes if isinstance(nodes, list) else []:
+        if not isinstance(node, dict) or "Article" not in str(node.get("@type", "")):
+            continue
+        author = node.get("author")
+        if isinstance(author, list):
+            author = author[0] if author else None
+        if isinstance(author, dict):
+            author = author.get("name")
+        return {"title": node.get("headline"), "published": node.get("datePublished"),
+                "author": author if isinstance(author, str) else None}
+    return {}
+
+
+def canonical_link(html: str) -> str | None:
+    """The page's `<link rel=canonical>` href, if any."""
+    return _head_facts(html)["canonical"]
+
+
+def extract_article(html: str, url: str) -> ArticleDraft | None:
+    """Body text and metadata of an article page; None when the page has no extractable text."""
+    document = trafilatura.bare_extraction(
+        html, url=url, with_metadata=True, include_comments=False, include_tables=False,
+    )
+    if document is None:
+        return None
+    found = document.as_dict() if hasattr(document, "as_dict") else dict(document)
+    text = (found.get("text") or "").strip()
+    if not text:
+        return None
+    facts = _head_facts(html)
+    return ArticleDraft(
+        url=url,
+        text=text,
+        title=facts["title"] or found.get("title"),
+        author=found.get("author") or facts["author"],
+        published=facts["published"] or found.get("date"),
+        canonical_link=facts["canonical"],
+        html_lang=facts["lang"],
+    )
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """A date string from a page or feed as naive UTC; None when it is not a plausible date."""
+    if not value:
+        return None
+    try:
+        parsed = dateparser.parse(value, dayfirst=bool(re.match(r"^\d{1,2}/\d{1,2}/\d{4}", value)))
+    except (ValueError, OverflowError):
+        return None
+    if parsed is None or not 1995 <= parsed.year <= 2100:
+        return None
+    return utc_naive(parsed)
+
+
+def date_from_url(url: str) -> datetime | None:
+    match = _URL_DATE.search(url)
+    if not match:
+        return None
+    try:
+        return datetime(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
+
+
+def detect_language(text: str, declared: str | None = None) -> str | None:
+    """ISO 639-1 code of the text; the page's declared language when the text is too short to tell."""
+    sample = text[:3000]
+    if len(sample) >= 40:
+        code, _ = py3langid.classify(sample)
+        return code
+    return declared.split("-")[0] if declared else None
+
+
+def normalize(
+    draft: ArticleDraft,
+    *,
+    source: str,
+    fetched_at: datetime,
+    feed_title: str | None = None,
+    feed_published: datetime | None = None,
+    feed_url: str | None = None,
+    run_id: str | None = None,
+) -> Article:
+    """Turn a draft into the shared Article record: canonical URL, id, UTC dates, language, hashes."""
+    canonical = canonical_url(draft.url, draft.canonical_link)
+    text = normalize_text(draft.text)
+    title = normalize_text(draft.title or feed_title or "").replace("\n", " ")
+    published, published_from = feed_published, "feed" if feed_published else None
+    if published is None:
+        published, published_from = parse_date(draft.published), "page"
+    if published is None:
+        published, published_from = date_from_url(draft.url), "url"
+    if published is None:
+        published, published_from = utc_naive(fetched_at), "first_seen"
+    return Article(
+        article_id=article_id(canonical),
+        url=draft.url,
+        canonical_url=canonical,
+        source=source,
+        title=title,
+        text=text,
+        fetched_at=utc_naive(fetched_at),
+        author=(draft.author or "").strip() or None,
+        published_at=published,
+        published_from=published_from,
+        language=detect_language(text, draft.html_lang),
+        content_hash=content_hash(text),
+        extraction_method=draft.method,
+        feed_url=feed_url,
+        run_id=run_id,
+    )

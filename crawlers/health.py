@@ -1,0 +1,61 @@
+"""Per-source crawl health: counters and failures by kind, filled by the spider and pipelines."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from twisted.internet.error import (
+    ConnectError,
+    ConnectionRefusedError,
+    DNSLookupError,
+    TCPTimedOutError,
+    TimeoutError,
+)
+from twisted.python.failure import Failure
+
+# Kinds of failure a source can have; `source_health` groups by them.
+FAILURE_KINDS = ("dns", "timeout", "connection", "http", "parse", "robots", "too_large",
+                 "not_html", "empty_extraction", "other")
+
+_MAX_KEPT = 50  # failures kept verbatim per source and run; the counts keep the rest
+
+
+@dataclass
+class Health:
+    counts: Counter = field(default_factory=Counter)
+    failures: list[dict] = field(default_factory=list)
+
+    def count(self, name: str, by: int = 1) -> None:
+        self.counts[name] += by
+
+    def fail(self, kind: str, url: str, message: str, *, feed: bool = False) -> None:
+        self.counts[f"failed_{kind}"] += 1
+        if feed:
+            self.counts["feeds_failed"] += 1
+        if len(self.failures) < _MAX_KEPT:
+            self.failures.append({"kind": kind, "url": url, "message": message[:300],
+                                  "feed": feed})
+
+
+def classify_failure(failure: Failure) -> tuple[str, str]:
+    """(kind, one-line message) for a request's errback failure."""
+    from scrapy.exceptions import IgnoreRequest
+    from scrapy.spidermiddlewares.httperror import HttpError
+
+    exc = failure.value
+    if failure.check(HttpError):
+        return "http", f"HTTP {exc.response.status}"
+    if failure.check(DNSLookupError):
+        return "dns", "DNS lookup failed"
+    if failure.check(TimeoutError, TCPTimedOutError):
+        return "timeout", "timed out"
+    if failure.check(ConnectionRefusedError, ConnectError):
+        return "connection", f"connection failed: {exc.__class__.__name__}"
+    if failure.check(IgnoreRequest):
+        message = str(exc) or "ignored"
+        return ("robots" if "robots" in message.lower() else "other"), message
+    name = exc.__class__.__name__
+    if name == "CancelledError" or "maxsize" in str(exc).lower():
+        return "too_large", "response larger than the page size limit"
+    return "other", f"{name}: {exc}"[:300]

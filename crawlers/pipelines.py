@@ -1,0 +1,63 @@
+"""Item pipelines, one job each: drop empty extractions, normalize to Article, append to staging."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from scrapy.exceptions import DropItem
+
+from crawlers.extract import normalize
+from crawlers.items import PageItem
+
+
+class ValidatePipeline:
+    """Pages with no article text are failures of kind empty_extraction, not records."""
+
+    def process_item(self, item: PageItem, spider) -> PageItem:
+        if item.draft is None or not item.draft.text.strip():
+            spider.health.fail("empty_extraction", item.url, "no article text found")
+            raise DropItem(f"no article text: {item.url}")
+        return item
+
+
+class NormalizePipeline:
+    def __init__(self, source: str, run_id: str) -> None:
+        self.source = source
+        self.run_id = run_id
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.get("NEWSMON_SOURCE"), crawler.settings.get("NEWSMON_RUN_ID"))
+
+    def process_item(self, item: PageItem, spider):
+        return normalize(
+            item.draft, source=self.source, fetched_at=item.fetched_at, feed_title=item.feed_title,
+            feed_published=item.feed_published, feed_url=item.feed_url, run_id=self.run_id,
+        )
+
+
+class StagePipeline:
+    """Appends one JSON line per article and flushes it, so a killed crawl keeps whole lines."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+        self._file = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.get("NEWSMON_STAGING_PATH"))
+
+    def open_spider(self, spider) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = self.path.open("a", encoding="utf-8")
+
+    def close_spider(self, spider) -> None:
+        if self._file:
+            self._file.close()
+
+    def process_item(self, article, spider):
+        self._file.write(json.dumps(article.to_record(), ensure_ascii=False) + "\n")
+        self._file.flush()
+        spider.health.count("articles")
+        return article

@@ -1,0 +1,102 @@
+"""Crawl one source in this process: `python -m crawlers.run SPEC.json`.
+
+The spec names the source, the staging file to append to and the summary file to write. A rerun
+with the same staging file resumes: complete lines are kept, a torn last line is cut off, and the
+URLs already staged are not fetched again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from newsmon.domain import normalize_url
+
+
+def repair_staging(path: Path) -> set[str]:
+    """Cut a torn last line off a staging file; return the URLs of its complete records."""
+    if not path.exists():
+        return set()
+    data = path.read_bytes()
+    keep = data[: data.rfind(b"\n") + 1]
+    if len(keep) != len(data):
+        with path.open("r+b") as handle:
+            handle.truncate(len(keep))
+    urls: set[str] = set()
+    for line in keep.decode("utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        urls.update({normalize_url(record["url"]), record["canonical_url"]})
+    return urls
+
+
+def _write_json_atomically(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def crawl(spec: dict) -> dict:
+    """Run the spider for one source to completion and return its summary record."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawlers.settings import scrapy_settings
+    from crawlers.spiders.feeds import FeedSpider
+
+    source = spec["source"]
+    staging = Path(spec["staging_path"])
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    known = set(spec.get("known_urls") or []) | repair_staging(staging)
+    started = datetime.now(UTC)
+    settings = scrapy_settings(
+        spec["crawl"], source=source["name"], run_id=spec["run_id"], staging_path=str(staging),
+        log_path=spec["log_path"], crawl_delay=source.get("crawl_delay"),
+    )
+    process = CrawlerProcess(settings, install_root_handler=False)
+    crawler = process.create_crawler(FeedSpider)
+    since = datetime.fromisoformat(spec["since"]) if spec.get("since") else None
+    process.crawl(crawler, source=source, known_urls=frozenset(known), since=since,
+                  max_articles=source.get("max_articles") or spec["crawl"]["max_articles_per_source"])
+    process.start()
+    health = crawler.spider.health
+    feeds = len(source.get("feeds", []))
+    feeds_ok = health.counts["feeds_fetched"] - sum(
+        1 for f in health.failures if f["feed"] and f["kind"] == "parse")
+    first_feed_error = next((f for f in health.failures if f["feed"]), None)
+    ok = feeds == 0 or feeds_ok > 0
+    return {
+        "source": source["name"],
+        "run_id": spec["run_id"],
+        "staging_path": str(staging),
+        "ok": ok,
+        "articles": health.counts["articles"],
+        "entries_seen": health.counts["entries_seen"],
+        "pages_fetched": health.counts["pages_fetched"],
+        "skipped_known": health.counts["skipped_known"],
+        "failures": health.failures,
+        "error": None if ok else f"{first_feed_error['kind']}: {first_feed_error['message']}"
+        if first_feed_error else None,
+        "started_at": started.isoformat(),
+        "finished_at": datetime.now(UTC).isoformat(),
+        "counts": dict(health.counts),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m crawlers.run SPEC.json", file=sys.stderr)
+        return 2
+    spec = json.loads(Path(args[0]).read_text(encoding="utf-8"))
+    summary = crawl(spec)
+    _write_json_atomically(Path(spec["summary_path"]), summary)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

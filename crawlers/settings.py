@@ -1,0 +1,44 @@
+"""Scrapy settings for one source's crawl, built from the crawl section of newsmon's config."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def scrapy_settings(crawl: dict[str, Any], *, source: str, run_id: str, staging_path: str,
+                    log_path: str, crawl_delay: float | None = None) -> dict[str, Any]:
+    delay = crawl["download_delay"] if crawl_delay is None else crawl_delay
+    return {
+        "BOT_NAME": "newsmon",
+        "USER_AGENT": crawl["user_agent"],
+        "ROBOTSTXT_OBEY": True,
+        "ROBOTSTXT_USER_AGENT": crawl["user_agent"],
+        "CONCURRENT_REQUESTS": 8,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl["concurrent_per_domain"],
+        "DOWNLOAD_DELAY": delay,
+        "RANDOMIZE_DOWNLOAD_DELAY": True,
+        "AUTOTHROTTLE_ENABLED": crawl["autothrottle"],
+        "AUTOTHROTTLE_START_DELAY": max(delay, 0.5),
+        "AUTOTHROTTLE_MAX_DELAY": 30.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(crawl["concurrent_per_domain"]),
+        "DOWNLOAD_TIMEOUT": crawl["download_timeout"],
+        "DNS_TIMEOUT": min(crawl["download_timeout"], 10),
+        "RETRY_ENABLED": True,
+        "RETRY_TIMES": crawl["retry_times"],
+        "DOWNLOAD_MAXSIZE": crawl["max_page_bytes"],
+        "DOWNLOAD_WARNSIZE": 0,
+        "REDIRECT_MAX_TIMES": 5,
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": "INFO",
+        "LOG_FILE": log_path,
+        "LOG_FILE_APPEND": True,
+        "ITEM_PIPELINES": {
+            "crawlers.pipelines.ValidatePipeline": 100,
+            "crawlers.pipelines.NormalizePipeline": 200,
+            "crawlers.pipelines.StagePipeline": 300,
+        },
+        "NEWSMON_SOURCE": source,
+        "NEWSMON_RUN_ID": run_id,
+        "NEWSMON_STAGING_PATH": staging_path,
+    }

@@ -1,0 +1,108 @@
+"""Feed spider: RSS/Atom entries (feedparser) followed to their article pages."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawlers.extract import extract_article
+from crawlers.health import Health, classify_failure
+from crawlers.items import PageItem
+from newsmon.domain import normalize_url
+
+
+def _entry_date(entry: Any) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = entry.get(key)
+        if value:
+            return datetime.fromtimestamp(calendar.timegm(value), UTC).replace(tzinfo=None)
+    return None
+
+
+class FeedSpider(scrapy.Spider):
+    name = "feeds"
+
+    def __init__(self, source: dict, known_urls: frozenset[str] = frozenset(),
+                 since: datetime | None = None, max_articles: int = 200, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.source = source
+        self.allowed_domains = list(source.get("allowed_domains") or [])
+        self.known_urls = known_urls
+        self.since = since
+        self.max_articles = max_articles
+        self.health = Health()
+        self._scheduled: set[str] = set()
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in self.source.get("feeds", []):
+            yield scrapy.Request(url, callback=self.parse_feed, errback=self.feed_failed,
+                                 dont_filter=True, meta={"allow_offsite": True})
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        self.health.count("feeds_fetched")
+        parsed = feedparser.parse(
+            response.body,
+            response_headers={"content-type": response.headers.get("Content-Type", b"").decode()},
+            resolve_relative_uris=True,
+        )
+        if not parsed.entries:
+            reason = str(parsed.get("bozo_exception") or "no entries")
+            if parsed.bozo:
+                self.health.fail("parse", response.url, f"malformed feed: {reason}", feed=True)
+            return
+        for entry in parsed.entries:
+            self.health.count("entries_seen")
+            link = entry.get("link")
+            if not link:
+                continue
+            url = response.urljoin(link)
+            key = normalize_url(url)
+            published = _entry_date(entry)
+            if key in self.known_urls:
+                self.health.count("skipped_known")
+                continue
+            if key in self._scheduled:
+                continue
+            if self.since and published and published < self.since:
+                self.health.count("skipped_old")
+                continue
+            if len(self._scheduled) >= self.max_articles:
+                self.health.count("skipped_limit")
+                continue
+            self._scheduled.add(key)
+            yield scrapy.Request(
+                url, callback=self.parse_article, errback=self.page_failed,
+                cb_kwargs={"feed_url": response.url, "feed_title": entry.get("title"),
+                           "feed_published": published},
+            )
+
+    def parse_article(self, response: Response, feed_url: str, feed_title: str | None,
+                      feed_published: datetime | None) -> Iterator[PageItem]:
+        self.health.count("pages_fetched")
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1").lower()
+        if not isinstance(response, scrapy.http.TextResponse) or "html" not in content_type:
+            self.health.fail("not_html", response.url, f"content type {content_type or 'missing'}")
+            return
+        yield PageItem(
+            draft=extract_article(response.text, response.url),
+            url=response.url,
+            fetched_at=datetime.now(UTC),
+            feed_url=feed_url,
+            feed_title=feed_title,
+            feed_published=feed_published,
+        )
+
+    def feed_failed(self, failure: Failure) -> None:
+        kind, message = classify_failure(failure)
+        self.health.fail(kind, failure.request.url, message, feed=True)
+
+    def page_failed(self, failure: Failure) -> None:
+        kind, message = classify_failure(failure)
+        self.health.fail(kind, failure.request.url, message)

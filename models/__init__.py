@@ -1,0 +1,1 @@
+"""The trend classifier: training data, training, evaluation and batched prediction."""

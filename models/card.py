@@ -1,0 +1,51 @@
+"""The model card written beside every trained artifact."""
+
+from __future__ import annotations
+
+import platform
+
+
+def _versions() -> str:
+    import sklearn
+    import torch
+    import transformers
+
+    return (f"python {platform.python_version()}, torch {torch.__version__}, "
+            f"transformers {transformers.__version__}, scikit-learn {sklearn.__version__}")
+
+
+def render_card(config: dict, metrics: dict) -> str:
+    rows = "\n".join(
+        f"| {label} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | "
+        f"{m['tp']} | {m['fp']} | {m['fn']} | {m['tn']} | {config['thresholds'][label]:.3f} |"
+        for label, m in metrics.items()
+    )
+    train, test = config["train_counts"], config["test_counts"]
+    return f"""# Model card: {config['model_version']}
+
+Flags tech-news articles for two trends defined in LABELING.md: `integration` (AI put to work in
+the physical economy) and `decentralization` (power, commerce and compute moving off central platforms).
+
+- **Base encoder**: `{config['base_model']}` (frozen); **method**: {config['method']}
+- **Input**: title + body in windows of {config['max_length']} tokens (title repeated in each), at most
+  {config['max_chunks']} windows, {config['pooling']}; one logistic-regression head per label,
+  C chosen by {5}-fold cross-validated F1 ({config['regularization_C']}).
+- **Thresholds**: per label, the F1-best cut on out-of-fold training scores (stored in config.json).
+- **Data snapshot**: `{config['data_snapshot']}`; train {train['total']} examples
+  (integration {train['integration']}, decentralization {train['decentralization']}, both {train['both']},
+  neither {train['neither']}); test {test['total']} (integration {test['integration']},
+  decentralization {test['decentralization']}, both {test['both']}, neither {test['neither']}).
+- **Seed**: {config['seed']}; trained {config['trained_at']} UTC in {config['train_seconds']} s.
+- **Versions**: {_versions()}
+
+## Test split
+| label | precision | recall | F1 | TP | FP | FN | TN | threshold |
+|---|---|---|---|---|---|---|---|---|
+{rows}
+
+## Intended use and limitations
+For triaging English tech-industry news for analysts; scores are probabilities, evidence sentences
+explain flags. The training and test examples were written for this project following LABELING.md:
+the test split shares their authors' style, so accuracy on real published news may be lower than
+the table shows. Non-English text is scored but was not trained on.
+"""

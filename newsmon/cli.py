@@ -1,0 +1,328 @@
+"""The `newsmon` command: thin commands over newsmon.pipeline; user mistakes are one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+app = typer.Typer(help="newsmon: crawl tech news, flag two trends, query them in DuckDB.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Warehouse schema: migrate and status.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+out = Console()
+err = Console(stderr=True)
+
+
+class UserError(Exception):
+    """Shown as one line on stderr, exit code 1."""
+
+
+def _settings():
+    from newsmon.config import get_settings
+
+    return get_settings()
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _parse_date(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=None)
+    except ValueError:
+        raise typer.BadParameter(f"not a date: {value!r} (expected YYYY-MM-DD)", param_hint=option) from None
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err, transient=False)
+
+
+def _print_crawl_result(result) -> None:
+    if result.ok:
+        failed = f", {len(result.failures)} failures" if result.failures else ""
+        err.print(f"  [green]ok[/]   {result.source}: {result.articles} new articles "
+                  f"({result.entries_seen} entries, {result.skipped_known} known{failed})")
+    else:
+        err.print(f"  [red]fail[/] {result.source}: {result.error or 'failed'}")
+
+
+def _crawl_with_progress(sources, run_id: str, since: datetime | None):
+    from newsmon import pipeline
+
+    settings = _settings()
+    enabled = [s for s in sources if s.enabled]
+    with _progress() as progress:
+        task = progress.add_task("crawling sources", total=len(enabled))
+
+        def advance(result) -> None:
+            progress.advance(task)
+            _print_crawl_result(result)
+
+        return pipeline.crawl_sources(enabled, run_id=run_id, settings=settings, since=since,
+                                      on_result=advance)
+
+
+def _classify_with_progress() -> int:
+    from newsmon import pipeline
+
+    with _progress() as progress:
+        task = progress.add_task("classifying articles", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        return pipeline.classify_warehouse(_settings(), on_batch=advance)
+
+
+def _load_sources(path: Path | None):
+    from newsmon.sources import load_sources
+
+    return load_sources(path or _settings().sources_file)
+
+
+@app.command()
+def run(
+    run_date: Annotated[str | None, typer.Option("--date", help="Logical date of the run (YYYY-MM-DD); default today (UTC).")] = None,
+    since: Annotated[str | None, typer.Option(help="Only feed entries published on or after this date.")] = None,
+    sources_file: Annotated[Path | None, typer.Option("--sources", help="Sources file (default sources.yaml).")] = None,
+) -> None:
+    """Crawl every enabled source, load, classify: the daily run."""
+    from newsmon import pipeline
+
+    settings = _settings()
+    sources = _load_sources(sources_file)
+    run_id = (_parse_date(run_date, "--date") or datetime.combine(_today(), datetime.min.time())).date().isoformat()
+    since_at = _parse_date(since, "--since")
+    results = _crawl_with_progress(sources, run_id, since_at)
+    report = pipeline.load_run(settings, run_id, sources, results)
+    pipeline.ensure_model(settings, progress=lambda m: err.print(f"[dim]{m}[/]"))
+    scored = _classify_with_progress()
+    ok = sum(r.ok for r in results)
+    out.print(f"run {run_id}: {ok}/{len(results)} sources ok, {report.read} articles staged "
+              f"({report.inserted} new), {scored} scored; warehouse {settings.warehouse_path}")
+
+
+@app.command()
+def crawl(
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Crawl only these sources (repeatable).")] = None,
+    run_id: Annotated[str | None, typer.Option(help="Staging run id (default today's date).")] = None,
+    since: Annotated[str | None, typer.Option(help="Only entries published on or after this date.")] = None,
+    sources_file: Annotated[Path | None, typer.Option("--sources", help="Sources file.")] = None,
+) -> None:
+    """Crawl sources into staging files (does not touch the warehouse)."""
+    sources = _load_sources(sources_file)
+    if source:
+        unknown = set(source) - {s.name for s in sources}
+        if unknown:
+            raise typer.BadParameter(f"unknown source(s): {', '.join(sorted(unknown))}", param_hint="--source")
+        sources = [s for s in sources if s.name in source]
+    run_id = run_id or _today().isoformat()
+    results = _crawl_with_progress(sources, run_id, _parse_date(since, "--since"))
+    staged = sum(r.articles for r in results)
+    out.print(f"run {run_id}: {sum(r.ok for r in results)}/{len(results)} sources ok, "
+              f"{staged} articles staged under {_settings().staging_dir / run_id}")
+
+
+@app.command()
+def load(
+    run_id: Annotated[str | None, typer.Option(help="Staging run id to load (default today's date).")] = None,
+    sources_file: Annotated[Path | None, typer.Option("--sources", help="Sources file.")] = None,
+) -> None:
+    """Load a run's staging files into the warehouse (idempotent)."""
+    from newsmon import pipeline
+
+    run_id = run_id or _today().isoformat()
+    report = pipeline.load_run(_settings(), run_id, _load_sources(sources_file))
+    out.print(f"run {run_id}: {report.read} articles read from {report.files} files, "
+              f"{report.inserted} new, {report.updated} updated, {report.crawl_runs} crawl runs recorded")
+
+
+@app.command()
+def train() -> None:
+    """Train the classifier on models/data/ and write an artifact under <data_dir>/models."""
+    from newsmon import pipeline
+
+    path = pipeline.train_model(_settings(), progress=lambda m: err.print(f"[dim]{m}[/]"))
+    metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+    table = Table("label", "precision", "recall", "F1", title=f"test split: {path.name}")
+    for label, m in metrics.items():
+        table.add_row(label, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}")
+    out.print(table)
+    out.print(f"model written to {path}")
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    records = []
+    handle = sys.stdin if str(path) == "-" else None
+    try:
+        lines = (handle or path.open(encoding="utf-8")).read().splitlines()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            raise UserError(f"{path}:{number}: not valid JSON") from None
+        if not isinstance(record, dict):
+            raise UserError(f"{path}:{number}: expected an object with id, title, text")
+        records.append(record)
+    return records
+
+
+@app.command()
+def classify(
+    input: Annotated[Path | None, typer.Option("--input", "-i", help="JSON lines {id, title, text}; '-' for stdin.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write JSON lines here instead of stdout.")] = None,
+) -> None:
+    """Score texts from --input, or the warehouse's unscored articles without it."""
+    from newsmon import pipeline
+
+    if input is None:
+        scored = _classify_with_progress()
+        out.print(f"{scored} articles scored")
+        return
+    records = _read_jsonl(input)
+    lines = (json.dumps(r, ensure_ascii=False) for r in pipeline.classify_records(_settings(), records))
+    if output:
+        tmp = output.with_suffix(output.suffix + ".tmp")
+        tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        os.replace(tmp, output)
+    else:
+        for line in lines:
+            print(line)
+
+
+@app.command()
+def digest(
+    week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W47 (default: the last complete week).")] = None,
+    preview: Annotated[Path | None, typer.Option(help="Write the digest HTML to this file.")] = None,
+) -> None:
+    """Render the weekly digest of flagged articles."""
+    from newsmon import pipeline
+
+    week = week or pipeline.last_complete_week(_today())
+    target = preview or _settings().data_dir / "digests" / f"{week}.html"
+    path = pipeline.render_digest_preview(_settings(), week, target)
+    out.print(f"digest for {week} written to {path}")
+
+
+def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    elif fmt == "json":
+        for row in rows:
+            print(json.dumps(dict(zip(columns, row, strict=True)), default=str, ensure_ascii=False))
+    else:
+        table = Table(*columns)
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        out.print(table)
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="SQL to run against the warehouse.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json (JSON lines).")] = "table",
+    write: Annotated[bool, typer.Option("--write", help="Open the warehouse for writing.")] = False,
+) -> None:
+    """Run SQL against the warehouse (read-only unless --write)."""
+    from newsmon import pipeline
+
+    if format not in ("table", "csv", "json"):
+        raise typer.BadParameter("must be table, csv or json", param_hint="--format")
+    columns, rows = pipeline.run_sql(_settings(), query, write=write)
+    if columns:
+        _print_rows(columns, rows, format)
+
+
+@app.command()
+def extract(
+    paths: Annotated[list[Path], typer.Argument(help="HTML files or directories of .html files.")],
+    url: Annotated[str | None, typer.Option(help="The page's URL (default: its rel=canonical link).")] = None,
+) -> None:
+    """Extract articles from saved HTML pages and print them as JSON."""
+    from newsmon import pipeline
+
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in (".html", ".htm")))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise UserError(f"{path}: no such file or directory")
+    results = list(pipeline.extract_files(files, url))
+    if len(results) == 1 and len(paths) == 1 and paths[0].is_file():
+        record = results[0]
+        if "error" in record:
+            raise UserError(f"{record['path']}: {record['error']}")
+        record.pop("path")
+        print(json.dumps(record, ensure_ascii=False, indent=2))
+        return
+    for record in results:
+        print(json.dumps(record, ensure_ascii=False))
+
+
+@app.command()
+def demo(port: Annotated[int, typer.Option(help="Port for the sample site (0: any free port).")] = 0) -> None:
+    """Serve the bundled sample site on 127.0.0.1 and run the whole pipeline against it."""
+    from newsmon.demo import run_demo
+
+    run_demo(port=port, console=out, progress=lambda m: err.print(f"[dim]{m}[/]"))
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply pending migrations to the warehouse."""
+    from newsmon import pipeline
+
+    applied = pipeline.migrate_warehouse(_settings())
+    out.print(f"applied migrations: {applied or 'none (up to date)'}")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Show applied and pending migrations."""
+    from newsmon import pipeline
+
+    for version, name, applied in pipeline.migration_status(_settings()):
+        out.print(f"{version:04d} {name}: {'applied' if applied else 'pending'}")
+
+
+def main() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from pydantic import ValidationError
+
+    from newsmon.domain import NewsmonError
+
+    try:
+        app()
+    except (UserError, NewsmonError) as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(1)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        err.print(f"error: invalid configuration {where}: {first['msg']}", markup=False, highlight=False)
+        sys.exit(1)

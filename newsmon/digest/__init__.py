@@ -1,0 +1,1 @@
+"""The weekly digest: queries, rendering (Jinja2, autoescaped) and, later, sending."""

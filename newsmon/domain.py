@@ -1,0 +1,188 @@
+"""The shared vocabulary: articles, sources and scores, and the one canonical-URL rule behind article ids."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+class NewsmonError(Exception):
+    """A failure with a message meant for the user: shown as one line, never as a traceback."""
+
+
+LABELS: tuple[str, ...] = ("integration", "decentralization")
+SECTORS: tuple[str, ...] = (
+    "manufacturing", "logistics", "healthcare", "education", "retail", "energy",
+    "agriculture", "mobility", "finance", "media", "government",
+)
+
+# Query parameters that identify a campaign or a click, never the page itself.
+_TRACKING_PARAMS = frozenset({
+    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid", "igshid",
+    "yclid", "_ga", "_gl", "ref_src", "ref_url", "cmpid", "ocid", "sr_share", "guccounter",
+    "__twitter_impression", "mkt_tok", "spm",
+})
+_TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "at_")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _is_tracking(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in _TRACKING_PARAMS or lowered.startswith(_TRACKING_PREFIXES)
+
+
+def normalize_url(url: str) -> str:
+    """Lower-case scheme and host, drop default ports, fragments and tracking parameters, sort the query."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{parts.port}"
+    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                   if not _is_tracking(k))
+    return urlunsplit((scheme, host, parts.path or "/", urlencode(query), ""))
+
+
+def _site(host: str) -> str:
+    host = host.lower().split(":")[0]
+    return host[4:] if host.startswith("www.") else host
+
+
+def canonical_url(url: str, canonical_link: str | None = None) -> str:
+    """The URL an article is known by: its `rel=canonical` link when that stays on the same site."""
+    if canonical_link:
+        link = urlsplit(canonical_link.strip())
+        if link.scheme in ("http", "https") and _site(link.netloc) == _site(urlsplit(url).netloc):
+            return normalize_url(canonical_link)
+    return normalize_url(url)
+
+
+def article_id(canonical: str) -> str:
+    """Stable id of an article: a hash of its canonical URL."""
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def normalize_text(text: str) -> str:
+    """Unicode NFC, unified whitespace inside lines, no blank-line runs."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    lines = [re.sub(r"[ \t\u00a0\u200b]+", " ", line).strip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def content_hash(text: str) -> str:
+    """Hash of the text with case and whitespace folded, so trivial re-renders hash the same."""
+    folded = re.sub(r"\s+", " ", normalize_text(text).casefold())
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()[:16]
+
+
+def utc_naive(value: datetime) -> datetime:
+    """The warehouse stores UTC as naive timestamps; aware values are converted, naive ones taken as UTC."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+@dataclass(frozen=True)
+class Article:
+    """One extracted news article, as staged by a crawl and loaded into `articles`."""
+
+    article_id: str
+    url: str
+    canonical_url: str
+    source: str
+    title: str
+    text: str
+    fetched_at: datetime
+    author: str | None = None
+    published_at: datetime | None = None
+    published_from: str | None = None  # feed | page | url | first_seen
+    language: str | None = None
+    content_hash: str = ""
+    extraction_method: str = ""
+    feed_url: str | None = None
+    run_id: str | None = None
+
+    def to_record(self) -> dict:
+        record = asdict(self)
+        for key in ("fetched_at", "published_at"):
+            if record[key] is not None:
+                record[key] = record[key].isoformat()
+        return record
+
+    @classmethod
+    def from_record(cls, record: dict) -> Article:
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in record.items() if k in names}
+        for key in ("fetched_at", "published_at"):
+            if values.get(key):
+                values[key] = utc_naive(datetime.fromisoformat(values[key]))
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Score:
+    """A model's verdict on one label of one article."""
+
+    article_id: str
+    model_version: str
+    label: str
+    score: float
+    flagged: bool
+    evidence: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """A news source from sources.yaml."""
+
+    name: str
+    homepage: str
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    allowed_domains: tuple[str, ...] = ()
+    language: str | None = None
+    max_articles: int | None = None
+    crawl_delay: float | None = None
+    enabled: bool = True
+    allow_private_hosts: bool = False
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class CrawlResult:
+    """What one source's crawl did: the staging file it wrote and its health counts."""
+
+    source: str
+    run_id: str
+    staging_path: str
+    ok: bool
+    articles: int = 0
+    entries_seen: int = 0
+    pages_fetched: int = 0
+    skipped_known: int = 0
+    failures: tuple[dict, ...] = ()
+    error: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    counts: dict = field(default_factory=dict)
+
+    def to_record(self) -> dict:
+        record = asdict(self)
+        record["failures"] = list(self.failures)
+        for key in ("started_at", "finished_at"):
+            if record[key] is not None:
+                record[key] = record[key].isoformat()
+        return record
+
+    @classmethod
+    def from_record(cls, record: dict) -> CrawlResult:
+        values = dict(record)
+        values["failures"] = tuple(values.get("failures") or ())
+        for key in ("started_at", "finished_at"):
+            if values.get(key):
+                values[key] = utc_naive(datetime.fromisoformat(values[key]))
+        return cls(**values)

@@ -1,0 +1,396 @@
+"""The pipeline steps as plain functions: crawl, load, classify, digest, and the daily run.
+
+This is the one module that imports `crawlers`, `models` and `warehouse`; heavy imports stay
+inside functions so the CLI and the DAGs stay quick to import.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from newsmon.config import Settings
+from newsmon.domain import LABELS, CrawlResult, NewsmonError, Score, Source, normalize_url
+from newsmon.sources import load_sources
+
+
+class PipelineError(NewsmonError):
+    """A step cannot run as asked; the message is meant for the user."""
+
+
+# ---------------------------------------------------------------- warehouse access
+
+@contextmanager
+def warehouse(settings: Settings, *, read_only: bool = False):
+    """A connection to the warehouse, migrated when opened for writing."""
+    from warehouse.db import connect, migrate
+
+    con = connect(settings.warehouse_path, read_only=read_only)
+    try:
+        if not read_only:
+            migrate(con)
+        yield con
+    finally:
+        con.close()
+
+
+def migrate_warehouse(settings: Settings) -> list[int]:
+    from warehouse.db import connect, migrate
+
+    con = connect(settings.warehouse_path)
+    try:
+        return migrate(con)
+    finally:
+        con.close()
+
+
+def migration_status(settings: Settings) -> list[tuple[int, str, bool]]:
+    """(version, name, applied) for every migration the code knows."""
+    from warehouse.db import applied_versions, migrations
+
+    with warehouse(settings, read_only=True) as con:
+        done = set(applied_versions(con))
+    return [(m.version, m.name, m.version in done) for m in migrations()]
+
+
+def run_sql(settings: Settings, query: str, *, write: bool = False) -> tuple[list[str], list[tuple]]:
+    """Run one statement; read-only unless write. Returns (columns, rows)."""
+    import duckdb
+
+    with warehouse(settings, read_only=not write) as con:
+        try:
+            result = con.execute(query)
+            columns = [d[0] for d in result.description] if result.description else []
+            return columns, (result.fetchall() if columns else [])
+        except duckdb.Error as exc:
+            message = str(exc).splitlines()[0]
+            if "read-only" in message.lower():
+                raise PipelineError("refused: the warehouse is opened read-only; "
+                                    f"pass --write to change it ({message})") from None
+            raise PipelineError(f"query failed: {message}") from None
+
+
+# ---------------------------------------------------------------- crawl
+
+def run_dir(settings: Settings, run_id: str) -> Path:
+    return settings.staging_dir / run_id
+
+
+def _known_urls(settings: Settings, source: str) -> list[str]:
+    from warehouse.db import WarehouseError, connect
+    from warehouse.load import known_urls
+
+    if not Path(settings.warehouse_path).exists():
+        return []
+    try:
+        con = connect(settings.warehouse_path, read_only=True)
+    except WarehouseError:
+        return []
+    try:
+        return sorted({normalize_url(u) for u in known_urls(con, source)})
+    except Exception:  # a warehouse without the articles table yet
+        return []
+    finally:
+        con.close()
+
+
+def crawl_source(source: Source, *, run_id: str, settings: Settings,
+                 since: datetime | None = None) -> CrawlResult:
+    """Crawl one source in a subprocess; never raises for the source's own failures."""
+    directory = run_dir(settings, run_id)
+    directory.mkdir(parents=True, exist_ok=True)
+    staging = directory / f"{source.name}.jsonl"
+    summary = directory / f"{source.name}.summary.json"
+    spec_path = directory / f"{source.name}.spec.json"
+    started = datetime.now(UTC).replace(tzinfo=None)
+    source_record = {
+        "name": source.name, "homepage": source.homepage, "feeds": list(source.feeds),
+        "sitemaps": list(source.sitemaps), "sections": list(source.sections),
+        "allowed_domains": list(source.allowed_domains), "max_articles": source.max_articles,
+        "crawl_delay": source.crawl_delay,
+    }
+    spec = {
+        "source": source_record, "run_id": run_id, "staging_path": str(staging),
+        "summary_path": str(summary), "log_path": str(directory / f"{source.name}.log"),
+        "known_urls": _known_urls(settings, source.name),
+        "since": since.isoformat() if since else None,
+        "crawl": settings.crawl.model_dump(),
+    }
+    spec_path.write_text(json.dumps(spec, indent=2), encoding="utf-8")
+    summary.unlink(missing_ok=True)
+    failed = CrawlResult(source=source.name, run_id=run_id, staging_path=str(staging), ok=False,
+                         started_at=started)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "crawlers.run", str(spec_path)],
+            capture_output=True, text=True, timeout=settings.crawl.source_timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return replace(failed, error=f"timeout: crawl exceeded {settings.crawl.source_timeout:.0f} s",
+                       finished_at=datetime.now(UTC).replace(tzinfo=None))
+    if proc.returncode != 0 or not summary.exists():
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        return replace(failed, error=f"crawler crashed: {lines[-1] if lines else proc.returncode}",
+                       finished_at=datetime.now(UTC).replace(tzinfo=None))
+    return CrawlResult.from_record(json.loads(summary.read_text(encoding="utf-8")))
+
+
+def crawl_sources(sources: Iterable[Source], *, run_id: str, settings: Settings,
+                  since: datetime | None = None,
+                  on_result: Callable[[CrawlResult], None] | None = None) -> list[CrawlResult]:
+    """Crawl enabled sources, a few subprocesses at a time; one failing never stops the others."""
+    enabled = [s for s in sources if s.enabled]
+    results: list[CrawlResult] = []
+    with ThreadPoolExecutor(max_workers=settings.crawl.parallel_sources) as pool:
+        futures = [pool.submit(crawl_source, s, run_id=run_id, settings=settings, since=since)
+                   for s in enabled]
+        for future in as_completed(futures):
+            result = future.result()
+            results.append(result)
+            if on_result:
+                on_result(result)
+    return sorted(results, key=lambda r: r.source)
+
+
+# ---------------------------------------------------------------- load
+
+@dataclass(frozen=True)
+class LoadReport:
+    run_id: str
+    files: int
+    read: int
+    inserted: int
+    updated: int
+    crawl_runs: int
+
+
+def staged_results(settings: Settings, run_id: str) -> list[CrawlResult]:
+    """Crawl summaries of a run; a source whose crawl left no summary counts as failed."""
+    directory = run_dir(settings, run_id)
+    results = []
+    for spec in sorted(directory.glob("*.spec.json")):
+        name = spec.name.removesuffix(".spec.json")
+        summary = directory / f"{name}.summary.json"
+        if summary.exists():
+            results.append(CrawlResult.from_record(json.loads(summary.read_text(encoding="utf-8"))))
+        else:
+            results.append(CrawlResult(source=name, run_id=run_id, ok=False,
+                                       staging_path=str(directory / f"{name}.jsonl"),
+                                       error="crawl did not finish (no summary)"))
+    return results
+
+
+def load_run(settings: Settings, run_id: str, sources: Iterable[Source] = (),
+             results: Iterable[CrawlResult] | None = None) -> LoadReport:
+    """Upsert a run's staging files, its crawl results and the source list into the warehouse."""
+    from warehouse.load import record_crawl_runs, upsert_articles, upsert_sources
+
+    directory = run_dir(settings, run_id)
+    if not directory.exists():
+        raise PipelineError(f"no staging for run {run_id} at {directory}")
+    results = list(results) if results is not None else staged_results(settings, run_id)
+    paths = sorted(directory.glob("*.jsonl"))
+    with warehouse(settings) as con:
+        upsert_sources(con, sources)
+        counts = upsert_articles(con, paths)
+        runs = record_crawl_runs(con, results)
+    return LoadReport(run_id=run_id, files=len(paths), crawl_runs=runs, **counts)
+
+
+# ---------------------------------------------------------------- model
+
+def model_path(settings: Settings) -> Path | None:
+    from models.train import latest_model
+
+    if settings.model.path:
+        return settings.model.path
+    return latest_model(settings.models_dir)
+
+
+def train_model(settings: Settings, *, data_dir: Path | None = None,
+                progress: Callable[[str], None] = lambda _: None) -> Path:
+    from models.dataset import load_examples
+    from models.train import TrainConfig, train
+
+    examples = load_examples(data_dir)
+    config = TrainConfig(base_model=settings.model.base_model, max_length=settings.model.max_length,
+                         max_chunks=settings.model.max_chunks, batch_size=settings.model.batch_size,
+                         seed=settings.model.seed)
+    return train(examples, config, settings.models_dir, progress=progress)
+
+
+def ensure_model(settings: Settings, progress: Callable[[str], None] = lambda _: None) -> Path:
+    """The current model's path, training one first when none exists."""
+    path = model_path(settings)
+    if path is None or not path.exists():
+        if settings.model.path:
+            raise PipelineError(f"no trained model at {settings.model.path}")
+        progress("no trained model yet: training one")
+        path = train_model(settings, progress=progress)
+    return path
+
+
+def load_classifier(settings: Settings):
+    from models.classifier import Classifier
+
+    path = model_path(settings)
+    if path is None:
+        raise PipelineError("no trained model: run `newsmon train` first")
+    return Classifier.load(path, batch_size=settings.model.batch_size)
+
+
+def classify_records(settings: Settings, records: list[dict]) -> Iterator[dict]:
+    """Score {"id", "title", "text"} records; yields {"id", "scores", "labels", "evidence"}."""
+    classifier = load_classifier(settings)
+    batch = max(settings.model.batch_size * 4, 64)
+    for start in range(0, len(records), batch):
+        chunk = records[start:start + batch]
+        predictions = classifier.predict([str(r.get("title") or "") for r in chunk],
+                                         [str(r.get("text") or "") for r in chunk])
+        for record, prediction in zip(chunk, predictions, strict=True):
+            out = {"id": record.get("id")}
+            if prediction.skipped:
+                out["skipped"] = prediction.skipped
+            else:
+                out.update(scores=prediction.scores, labels=prediction.labels,
+                           evidence=prediction.evidence)
+            yield out
+
+
+def classify_warehouse(settings: Settings, *, on_batch: Callable[[int, int], None] | None = None) -> int:
+    """Score every article without a score from the current model; return how many were scored."""
+    from warehouse.scores import insert_scores, register_model, unscored_articles
+
+    classifier = load_classifier(settings)
+    config = classifier.config
+    now = datetime.now(UTC).replace(tzinfo=None)
+    scored = 0
+    with warehouse(settings) as con:
+        register_model(con, model_version=classifier.version, base_model=config["base_model"],
+                       method=config.get("method", ""), trained_at=datetime.fromisoformat(config["trained_at"]),
+                       thresholds=config["thresholds"], metrics=_metrics_of(classifier), activated_at=now)
+        total = con.execute(
+            "select count(*) from articles a where not exists (select 1 from classifications c"
+            " where c.article_id = a.article_id and c.model_version = ?)", [classifier.version],
+        ).fetchone()[0]
+        for rows in unscored_articles(con, classifier.version, batch_size=256):
+            predictions = classifier.predict([r[1] for r in rows], [r[2] for r in rows])
+            scores = [
+                Score(article_id=row[0], model_version=classifier.version, label=label,
+                      score=p.scores.get(label, 0.0), flagged=label in p.labels,
+                      evidence=p.evidence.get(label))
+                for row, p in zip(rows, predictions, strict=True) for label in LABELS
+            ]
+            insert_scores(con, scores, scored_at=now)
+            scored += len(rows)
+            if on_batch:
+                on_batch(scored, total)
+    return scored
+
+
+def _metrics_of(classifier) -> dict | None:
+    metrics = classifier.path / "metrics.json"
+    return json.loads(metrics.read_text(encoding="utf-8")) if metrics.exists() else None
+
+
+# ---------------------------------------------------------------- extract
+
+def extract_files(paths: list[Path], url: str | None = None) -> Iterator[dict]:
+    """Extract each saved page; yields the article as a dict (or an error) with its path."""
+    from crawlers.extract import canonical_link, extract_article, normalize
+
+    now = datetime.now(UTC)
+    for path in paths:
+        html = path.read_text(encoding="utf-8", errors="replace")
+        page_url = url or canonical_link(html) or path.resolve().as_uri()
+        draft = extract_article(html, page_url)
+        if draft is None:
+            yield {"path": str(path), "error": "no article text found"}
+            continue
+        article = normalize(draft, source="local", fetched_at=now)
+        yield {
+            "path": str(path), "url": page_url, "canonical_url": article.canonical_url,
+            "title": article.title, "author": article.author,
+            "published": article.published_at.isoformat() if article.published_from != "first_seen" else None,
+            "language": article.language, "text": article.text,
+        }
+
+
+# ---------------------------------------------------------------- digest
+
+def iso_week_bounds(week: str) -> tuple[date, date]:
+    """'2026-W47' -> (Monday, next Monday)."""
+    from datetime import timedelta
+
+    try:
+        year, number = week.upper().split("-W")
+        monday = date.fromisocalendar(int(year), int(number), 1)
+    except ValueError:
+        raise PipelineError(f"not an ISO week: {week!r} (expected e.g. 2026-W47)") from None
+    return monday, monday + timedelta(days=7)
+
+
+def last_complete_week(today: date) -> str:
+    from datetime import timedelta
+
+    year, number, _ = (today - timedelta(days=7)).isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+def latest_article_week(settings: Settings) -> str:
+    """ISO week of the newest published article (the demo's digest week)."""
+    with warehouse(settings, read_only=True) as con:
+        newest = con.execute("select max(published_at) from articles").fetchone()[0]
+    if newest is None:
+        raise PipelineError("the warehouse has no articles yet")
+    year, number, _ = newest.isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+def render_digest_preview(settings: Settings, week: str, out: Path) -> Path:
+    from newsmon.digest.render import digest_context, render_digest_html
+    from warehouse.db import load_query
+
+    start, end = iso_week_bounds(week)
+    with warehouse(settings, read_only=True) as con:
+        counts = con.execute(load_query("digest_counts"), [start, end]).fetchone()
+        rows = con.execute(load_query("digest_articles"), [start, end]).fetchall()
+    html = render_digest_html(digest_context(week, start, end, counts, rows))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    return out
+
+
+# ---------------------------------------------------------------- the daily run
+
+@dataclass
+class RunReport:
+    run_id: str
+    results: list[CrawlResult] = field(default_factory=list)
+    load: LoadReport | None = None
+    scored: int = 0
+
+
+def run_daily(settings: Settings, *, run_id: str, sources: list[Source] | None = None,
+              since: datetime | None = None,
+              on_result: Callable[[CrawlResult], None] | None = None,
+              progress: Callable[[str], None] = lambda _: None) -> RunReport:
+    """crawl -> load -> classify, for every enabled source, in one process."""
+    sources = sources if sources is not None else load_sources(settings.sources_file)
+    report = RunReport(run_id=run_id)
+    progress(f"crawling {sum(s.enabled for s in sources)} sources")
+    report.results = crawl_sources(sources, run_id=run_id, settings=settings, since=since,
+                                   on_result=on_result)
+    progress("loading staging into the warehouse")
+    report.load = load_run(settings, run_id, sources, report.results)
+    ensure_model(settings, progress=progress)
+    progress("classifying new articles")
+    report.scored = classify_warehouse(settings)
+    return report

@@ -1,0 +1,104 @@
+"""Reading and validating sources.yaml: a bad entry is one error naming the source and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from newsmon.domain import NewsmonError, Source
+
+
+class SourcesError(NewsmonError):
+    """sources.yaml cannot be used as it is."""
+
+
+def _check_http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"not an http(s) URL: {value!r}")
+    return value
+
+
+class _SourceEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)
+    homepage: str
+    feeds: list[str] = Field(default_factory=list)
+    sitemaps: list[str] = Field(default_factory=list)
+    sections: list[str] = Field(default_factory=list)
+    allowed_domains: list[str] = Field(default_factory=list)
+    language: str | None = None
+    max_articles: int | None = Field(None, ge=1)
+    crawl_delay: float | None = Field(None, ge=0)
+    enabled: bool = True
+    allow_private_hosts: bool = False
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("homepage")
+    @classmethod
+    def _homepage(cls, value: str) -> str:
+        return _check_http_url(value)
+
+    @field_validator("feeds", "sitemaps", "sections")
+    @classmethod
+    def _urls(cls, values: list[str]) -> list[str]:
+        return [_check_http_url(v) for v in values]
+
+    def to_source(self) -> Source:
+        domains = self.allowed_domains or [urlsplit(self.homepage).hostname or ""]
+        return Source(
+            name=self.name, homepage=self.homepage, feeds=tuple(self.feeds),
+            sitemaps=tuple(self.sitemaps), sections=tuple(self.sections),
+            allowed_domains=tuple(domains), language=self.language,
+            max_articles=self.max_articles, crawl_delay=self.crawl_delay, enabled=self.enabled,
+            allow_private_hosts=self.allow_private_hosts, tags=tuple(self.tags),
+        )
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "entry"
+    return f"{field}: {first['msg']}"
+
+
+def parse_sources(data: object, origin: str = "sources.yaml") -> list[Source]:
+    """Validate the parsed YAML document; raise SourcesError naming the first bad source and field."""
+    entries = data.get("sources") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise SourcesError(f"{origin}: expected a top-level 'sources:' list")
+    sources: list[Source] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
+        label = entry.get("name", f"#{index + 1}") if isinstance(entry, dict) else f"#{index + 1}"
+        if not isinstance(entry, dict):
+            raise SourcesError(f"{origin}: source {label}: expected a mapping")
+        try:
+            parsed = _SourceEntry.model_validate(entry)
+        except ValidationError as exc:
+            raise SourcesError(f"{origin}: source {label}: {_describe(exc)}") from None
+        if parsed.name in seen:
+            raise SourcesError(f"{origin}: source {label}: duplicate name")
+        if not (parsed.feeds or parsed.sitemaps or parsed.sections):
+            raise SourcesError(f"{origin}: source {label}: needs at least one of feeds, sitemaps, sections")
+        seen.add(parsed.name)
+        sources.append(parsed.to_source())
+    return sources
+
+
+def load_sources(path: Path) -> list[Source]:
+    """Read and validate a sources file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SourcesError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise SourcesError(f"{path}: not valid YAML{where}") from None
+    return parse_sources(data, origin=str(path))

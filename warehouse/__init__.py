@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: connection, migrations, loads and named queries."""

@@ -1,0 +1,91 @@
+"""Loading staging files into the warehouse: the single writer, idempotent upserts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import duckdb
+
+from newsmon.domain import CrawlResult, Source
+
+# Column types of a staging record; read_json skips torn or malformed lines (ignore_errors).
+_STAGING_COLUMNS = {
+    "article_id": "varchar", "url": "varchar", "canonical_url": "varchar", "source": "varchar",
+    "title": "varchar", "text": "varchar", "fetched_at": "timestamp", "author": "varchar",
+    "published_at": "timestamp", "published_from": "varchar", "language": "varchar",
+    "content_hash": "varchar", "extraction_method": "varchar", "feed_url": "varchar",
+    "run_id": "varchar",
+}
+_ARTICLE_COLUMNS = list(_STAGING_COLUMNS)
+# Facts of first sight stay as they were; what the page says is refreshed.
+_REFRESHED = ["title", "text", "author", "published_at", "published_from", "language",
+              "content_hash", "extraction_method"]
+
+
+def upsert_sources(con: duckdb.DuckDBPyConnection, sources: Iterable[Source]) -> int:
+    rows = [[s.name, s.homepage, list(s.feeds), list(s.sitemaps), list(s.sections), s.enabled]
+            for s in sources]
+    if rows:
+        con.executemany(
+            "insert into sources values (?, ?, ?, ?, ?, ?) on conflict (name) do update set"
+            " homepage = excluded.homepage, feeds = excluded.feeds, sitemaps = excluded.sitemaps,"
+            " sections = excluded.sections, enabled = excluded.enabled",
+            rows,
+        )
+    return len(rows)
+
+
+def upsert_articles(con: duckdb.DuckDBPyConnection, staging_paths: Sequence[Path]) -> dict[str, int]:
+    """Upsert complete staging records; return {'read', 'inserted', 'updated'} counts."""
+    paths = [str(p) for p in staging_paths if Path(p).exists() and Path(p).stat().st_size > 0]
+    if not paths:
+        return {"read": 0, "inserted": 0, "updated": 0}
+    columns = ", ".join(_ARTICLE_COLUMNS)
+    con.execute("begin transaction")
+    try:
+        con.execute(
+            "create or replace temp table staged as "
+            "select * from read_json(?, format = 'newline_delimited', columns = ?, ignore_errors = true)"
+            " where article_id is not null and url is not null and canonical_url is not null"
+            "   and source is not null and title is not null and text is not null"
+            "   and fetched_at is not null and content_hash is not null"
+            # the same article staged twice (two feeds, two sources): the first fetch wins
+            " qualify row_number() over (partition by article_id order by fetched_at, source, url) = 1",
+            [paths, _STAGING_COLUMNS],
+        )
+        read = con.execute("select count(*) from staged").fetchone()[0]
+        inserted = con.execute(
+            "select count(*) from staged where article_id not in (select article_id from articles)"
+        ).fetchone()[0]
+        updates = ", ".join(f"{c} = excluded.{c}" for c in _REFRESHED)
+        con.execute(
+            f"insert into articles ({columns}) select {columns} from staged "
+            f"on conflict (article_id) do update set {updates}"
+        )
+        con.execute("drop table staged")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return {"read": read, "inserted": inserted, "updated": read - inserted}
+
+
+def record_crawl_runs(con: duckdb.DuckDBPyConnection, results: Iterable[CrawlResult]) -> int:
+    rows = [
+        [r.run_id, r.source, r.started_at, r.finished_at, r.ok, r.articles, r.entries_seen,
+         r.pages_fetched, r.skipped_known, len(r.failures), r.error, json.dumps(list(r.failures))]
+        for r in results
+    ]
+    if rows:
+        con.executemany(
+            "insert or replace into crawl_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    return len(rows)
+
+
+def known_urls(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
+    """URLs and canonical URLs of the source's articles, so a crawl does not fetch them again."""
+    rows = con.execute(
+        "select url, canonical_url from articles where source = ?", [source]).fetchall()
+    return sorted({u for row in rows for u in row})

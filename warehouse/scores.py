@@ -1,0 +1,60 @@
+"""Classifier versions and their scores: keyed by (article, model version, label), never rewritten."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+import duckdb
+
+from newsmon.domain import Score
+
+
+def register_model(con: duckdb.DuckDBPyConnection, *, model_version: str, base_model: str,
+                   method: str, trained_at: datetime, thresholds: dict, metrics: dict | None,
+                   activated_at: datetime) -> None:
+    """Record a model version and make it current, unless it is current already."""
+    current = con.execute("select model_version from current_model").fetchone()
+    if current and current[0] == model_version:
+        return
+    con.execute(
+        "insert into models values (?, ?, ?, ?, ?, ?, ?) on conflict (model_version) do update"
+        " set activated_at = excluded.activated_at",
+        [model_version, base_model, method, trained_at, json.dumps(thresholds),
+         json.dumps(metrics) if metrics is not None else None, activated_at],
+    )
+
+
+def unscored_articles(con: duckdb.DuckDBPyConnection, model_version: str,
+                      batch_size: int = 256) -> Iterator[list[tuple[str, str, str]]]:
+    """Batches of (article_id, title, text) that have no score from this model version.
+
+    The ids are read first, so the caller may insert scores between batches.
+    """
+    ids = [row[0] for row in con.execute(
+        "select a.article_id from articles as a"
+        " where not exists (select 1 from classifications as c"
+        "   where c.article_id = a.article_id and c.model_version = ?)"
+        " order by a.article_id",
+        [model_version],
+    ).fetchall()]
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start:start + batch_size]
+        yield con.execute(
+            "select article_id, title, text from articles where article_id in"
+            " (select unnest(?::varchar[])) order by article_id",
+            [chunk],
+        ).fetchall()
+
+
+def insert_scores(con: duckdb.DuckDBPyConnection, scores: Iterable[Score], scored_at: datetime) -> int:
+    rows = [[s.article_id, s.model_version, s.label, s.score, s.flagged, s.evidence, scored_at]
+            for s in scores]
+    if rows:
+        con.executemany(
+            "insert into classifications values (?, ?, ?, ?, ?, ?, ?)"
+            " on conflict (article_id, model_version, label) do nothing",
+            rows,
+        )
+    return len(rows)
