@@ -39,23 +39,27 @@ class Health:
 
 
 def classify_failure(failure: Failure) -> tuple[str, str]:
-    """(kind, one-line message) for a request's errback failure."""
-    from scrapy.exceptions import IgnoreRequest
+    """(kind, one-line message) for a request's errback failure.
+
+    Scrapy 2.14+ raises its own download exceptions; the Twisted ones are kept for older releases.
+    """
+    from scrapy import exceptions as sx
     from scrapy.spidermiddlewares.httperror import HttpError
 
     exc = failure.value
     if failure.check(HttpError):
         return "http", f"HTTP {exc.response.status}"
-    if failure.check(DNSLookupError):
+    if failure.check(sx.CannotResolveHostError, DNSLookupError):
         return "dns", "DNS lookup failed"
-    if failure.check(TimeoutError, TCPTimedOutError):
+    if failure.check(sx.DownloadTimeoutError, TimeoutError, TCPTimedOutError):
         return "timeout", "timed out"
-    if failure.check(ConnectionRefusedError, ConnectError):
-        return "connection", f"connection failed: {exc.__class__.__name__}"
-    if failure.check(IgnoreRequest):
+    if failure.check(sx.DownloadConnectionRefusedError, ConnectionRefusedError, ConnectError):
+        return "connection", "connection refused"
+    if failure.check(sx.DownloadCancelledError) or "maxsize" in str(exc).lower():
+        return "too_large", "response larger than the page size limit"
+    if failure.check(sx.IgnoreRequest):
         message = str(exc) or "ignored"
         return ("robots" if "robots" in message.lower() else "other"), message
-    name = exc.__class__.__name__
-    if name == "CancelledError" or "maxsize" in str(exc).lower():
-        return "too_large", "response larger than the page size limit"
-    return "other", f"{name}: {exc}"[:300]
+    if failure.check(sx.DownloadFailedError, sx.ResponseDataLossError):
+        return "connection", f"download failed: {exc}"[:300]
+    return "other", f"{exc.__class__.__name__}: {exc}"[:300]

@@ -159,6 +159,21 @@ def crawl_sources(sources: Iterable[Source], *, run_id: str, settings: Settings,
     return sorted(results, key=lambda r: r.source)
 
 
+def enabled_source_names(settings: Settings) -> list[str]:
+    return [s.name for s in load_sources(settings.sources_file) if s.enabled]
+
+
+def crawl_named_source(settings: Settings, name: str, *, run_id: str,
+                       since: datetime | None = None) -> dict:
+    """Crawl one source of sources.yaml by name; returns a small summary (for XCom)."""
+    by_name = {s.name: s for s in load_sources(settings.sources_file)}
+    if name not in by_name:
+        raise PipelineError(f"no source named {name!r} in {settings.sources_file}")
+    result = crawl_source(by_name[name], run_id=run_id, settings=settings, since=since)
+    return {"source": result.source, "ok": result.ok, "articles": result.articles,
+            "staging_path": result.staging_path, "error": result.error}
+
+
 # ---------------------------------------------------------------- load
 
 @dataclass(frozen=True)
@@ -202,6 +217,11 @@ def load_run(settings: Settings, run_id: str, sources: Iterable[Source] = (),
         counts = upsert_articles(con, paths)
         runs = record_crawl_runs(con, results)
     return LoadReport(run_id=run_id, files=len(paths), crawl_runs=runs, **counts)
+
+
+def load_named_run(settings: Settings, *, run_id: str) -> int:
+    """Load a run with the sources of sources.yaml; returns the number of articles read."""
+    return load_run(settings, run_id, load_sources(settings.sources_file)).read
 
 
 # ---------------------------------------------------------------- model
@@ -293,6 +313,12 @@ def classify_warehouse(settings: Settings, *, on_batch: Callable[[int, int], Non
             if on_batch:
                 on_batch(scored, total)
     return scored
+
+
+def classify_new(settings: Settings, progress: Callable[[str], None] = lambda _: None) -> int:
+    """Train a model if there is none, then score what it has not scored."""
+    ensure_model(settings, progress=progress)
+    return classify_warehouse(settings)
 
 
 def _metrics_of(classifier) -> dict | None:
@@ -390,7 +416,6 @@ def run_daily(settings: Settings, *, run_id: str, sources: list[Source] | None =
                                    on_result=on_result)
     progress("loading staging into the warehouse")
     report.load = load_run(settings, run_id, sources, report.results)
-    ensure_model(settings, progress=progress)
     progress("classifying new articles")
-    report.scored = classify_warehouse(settings)
+    report.scored = classify_new(settings, progress=progress)
     return report

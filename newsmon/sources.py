@@ -62,7 +62,7 @@ class _SourceEntry(BaseModel):
 def _describe(error: ValidationError) -> str:
     first = error.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or "entry"
-    return f"{field}: {first['msg']}"
+    return f"{field}: {first['msg'].removeprefix('Value error, ')}"
 
 
 def parse_sources(data: object, origin: str = "sources.yaml") -> list[Source]:

@@ -52,16 +52,14 @@ class FeedSpider(scrapy.Spider):
             response_headers={"content-type": response.headers.get("Content-Type", b"").decode()},
             resolve_relative_uris=True,
         )
-        if not parsed.entries:
-            reason = str(parsed.get("bozo_exception") or "no entries")
-            if parsed.bozo:
-                self.health.fail("parse", response.url, f"malformed feed: {reason}", feed=True)
+        entries = [entry for entry in parsed.entries if entry.get("link")]
+        if parsed.bozo and not entries:
+            reason = str(parsed.get("bozo_exception") or "no entries").splitlines()[0]
+            self.health.fail("parse", response.url, f"malformed feed: {reason}", feed=True)
             return
-        for entry in parsed.entries:
+        for entry in entries:
             self.health.count("entries_seen")
-            link = entry.get("link")
-            if not link:
-                continue
+            link = entry["link"]
             url = response.urljoin(link)
             key = normalize_url(url)
             published = _entry_date(entry)

@@ -1,0 +1,57 @@
+"""Shared fixtures: settings in a temp dir, the sample site on 127.0.0.1, one trained model per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from newsmon.config import CrawlSettings, Settings  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def fast_crawl() -> CrawlSettings:
+    """Politeness off for loopback servers: no delays, short timeouts, few retries."""
+    return CrawlSettings(download_delay=0.0, autothrottle=False, download_timeout=5.0,
+                         retry_times=0, source_timeout=120.0, allow_private_hosts=True)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", sources_file=tmp_path / "sources.yaml",
+                    crawl=fast_crawl())
+
+
+@pytest.fixture(scope="session")
+def sample_site():
+    from newsmon.sample_site import SampleSite
+
+    with SampleSite() as site:
+        yield site
+
+
+@pytest.fixture(scope="session")
+def trained_model_dir(tmp_path_factory) -> Path:
+    """Train once per session on the repository's data; tests copy or point at the artifact."""
+    from newsmon import pipeline
+
+    models_root = tmp_path_factory.mktemp("session-data")
+    path = pipeline.train_model(Settings(data_dir=models_root))
+    return path
+
+
+@pytest.fixture
+def model_settings(settings: Settings, trained_model_dir: Path) -> Settings:
+    """Settings whose models dir already holds the session's trained model."""
+    target = settings.models_dir
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(trained_model_dir, target / trained_model_dir.name)
+    (target / "LATEST").write_text(trained_model_dir.name, encoding="utf-8")
+    return settings

@@ -1,0 +1,68 @@
+"""A small routed HTTP server on 127.0.0.1 for crawl tests: canned responses, request log."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Route:
+    body: bytes | str
+    content_type: str = "text/html; charset=utf-8"
+    status: int = 200
+
+
+class RoutedServer:
+    """Serves `routes` (path -> Route); '{base}' in a body becomes the server's base URL."""
+
+    def __init__(self, routes: dict[str, Route]) -> None:
+        self.routes = routes
+        self.requests: list[tuple[str, str, int]] = []
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                route = server.routes.get(self.path.split("?")[0])
+                status = route.status if route else 404
+                body = route.body if route else "not found"
+                if isinstance(body, str):
+                    body = body.replace("{base}", server.base_url).encode("utf-8")
+                with server._lock:
+                    server.requests.append(("GET", self.path, status))
+                self.send_response(status)
+                self.send_header("Content-Type", route.content_type if route else "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> RoutedServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def paths_requested(self) -> list[str]:
+        with self._lock:
+            return [path for _, path, _ in self.requests]
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

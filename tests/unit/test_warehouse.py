@@ -1,0 +1,103 @@
+import json
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from newsmon.domain import Article, CrawlResult, Source, article_id, content_hash
+from warehouse.db import WarehouseError, applied_versions, connect, migrate, migrations
+from warehouse.load import record_crawl_runs, upsert_articles, upsert_sources
+
+
+def _article(n: int, *, source: str = "s1", title: str | None = None) -> dict:
+    url = f"https://news.example/{n}"
+    text = f"Body of article {n}."
+    return Article(article_id=article_id(url), url=url, canonical_url=url, source=source,
+                   title=title or f"Title {n}", text=text, fetched_at=datetime(2026, 11, 17, 8, n),
+                   published_at=datetime(2026, 11, 16, 9, n), published_from="feed",
+                   content_hash=content_hash(text)).to_record()
+
+
+def _write_jsonl(path: Path, records: list[dict], tail: str = "") -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records) + tail, encoding="utf-8")
+    return path
+
+
+def _checksum(con) -> tuple:
+    return con.execute(
+        "select count(*), sum(hash(article_id, title, text, published_at, source)) from articles"
+    ).fetchone()
+
+
+@pytest.fixture
+def con(tmp_path: Path):
+    con = connect(tmp_path / "w.duckdb")
+    migrate(con)
+    yield con
+    con.close()
+
+
+def test_migrations_apply_once_in_order(tmp_path: Path):
+    con = connect(tmp_path / "w.duckdb")
+    assert migrate(con) == [m.version for m in migrations()]
+    assert migrate(con) == []
+    assert applied_versions(con) == [m.version for m in migrations()]
+    tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+    assert {"sources", "crawl_runs", "articles", "classifications", "models", "flagged_articles"} <= tables
+
+
+def test_every_table_and_column_is_commented(con):
+    missing = con.execute(
+        "select table_name, column_name from duckdb_columns()"
+        " where schema_name = 'main' and comment is null and table_name not in"
+        " (select view_name from duckdb_views()) and table_name <> 'schema_migrations'"
+    ).fetchall()
+    assert missing == []
+
+
+def test_load_is_idempotent_and_skips_torn_lines(con, tmp_path: Path):
+    staging = _write_jsonl(tmp_path / "s1.jsonl", [_article(1), _article(2)], tail='{"article_id": "tor')
+    first = upsert_articles(con, [staging])
+    assert first == {"read": 2, "inserted": 2, "updated": 0}
+    before = _checksum(con)
+    second = upsert_articles(con, [staging])
+    assert second == {"read": 2, "inserted": 0, "updated": 2}
+    assert _checksum(con) == before
+
+
+def test_same_article_in_two_files_is_one_row_first_fetch_wins(con, tmp_path: Path):
+    a = _write_jsonl(tmp_path / "a.jsonl", [_article(1, source="early")])
+    late = _article(1, source="late")
+    late["fetched_at"] = "2026-11-18T00:00:00"
+    b = _write_jsonl(tmp_path / "b.jsonl", [late])
+    upsert_articles(con, [a, b])
+    assert con.execute("select count(*), any_value(source) from articles").fetchone() == (1, "early")
+
+
+def test_reload_refreshes_page_facts_but_keeps_first_source(con, tmp_path: Path):
+    upsert_articles(con, [_write_jsonl(tmp_path / "a.jsonl", [_article(1)])])
+    upsert_articles(con, [_write_jsonl(tmp_path / "b.jsonl", [_article(1, source="other", title="Fixed title")])])
+    assert con.execute("select title, source from articles").fetchall() == [("Fixed title", "s1")]
+
+
+def test_crawl_runs_and_sources_upsert(con):
+    result = CrawlResult(source="s1", run_id="2026-11-17", staging_path="x", ok=False, error="dns: DNS lookup failed",
+                         failures=({"kind": "dns", "url": "https://x/feed", "message": "DNS lookup failed", "feed": True},))
+    record_crawl_runs(con, [result])
+    record_crawl_runs(con, [result])
+    row = con.execute("select ok, error, failures_total, failures->>'$[0].kind' from crawl_runs").fetchall()
+    assert row == [(False, "dns: DNS lookup failed", 1, "dns")]
+    upsert_sources(con, [Source(name="s1", homepage="https://x/", feeds=("https://x/feed",))])
+    upsert_sources(con, [Source(name="s1", homepage="https://x/", feeds=("https://x/rss",))])
+    assert con.execute("select feeds from sources").fetchall() == [(["https://x/rss"],)]
+
+
+def test_read_only_connection_refuses_writes_and_missing_file(tmp_path: Path, con):
+    with pytest.raises(WarehouseError, match="warehouse not found"):
+        connect(tmp_path / "nope.duckdb", read_only=True)
+    con.close()
+    ro = connect(tmp_path / "w.duckdb", read_only=True)
+    with pytest.raises(duckdb.Error, match="read-only"):
+        ro.execute("delete from articles")
+    ro.close()
