@@ -3,14 +3,14 @@
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
 
 WAREHOUSE = Asset(name="newsmon_warehouse", uri="file:///newsmon/warehouse")
 
 
 @dag(
     dag_id="newsmon_daily",
-    schedule="@daily",
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
     start_date=pendulum.datetime(2026, 11, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,

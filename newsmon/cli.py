@@ -319,10 +319,10 @@ def main() -> None:
     try:
         app()
     except (UserError, NewsmonError) as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
+        print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        err.print(f"error: invalid configuration {where}: {first['msg']}", markup=False, highlight=False)
+        print(f"error: invalid configuration {where}: {first['msg']}", file=sys.stderr)
         sys.exit(1)

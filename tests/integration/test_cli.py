@@ -1,0 +1,105 @@
+"""The CLI as a user runs it: a subprocess, one-line errors, exit codes."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from newsmon import pipeline
+
+
+def newsmon(*args: str, data_dir: Path, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "NEWSMON_DATA_DIR": str(data_dir), **env}
+    return subprocess.run([sys.executable, "-m", "newsmon", *args], capture_output=True, text=True,
+                          env=environment, input=stdin, timeout=300)
+
+
+def test_help_lists_the_commands(tmp_path):
+    result = newsmon("--help", data_dir=tmp_path)
+    assert result.returncode == 0
+    for command in ("run", "crawl", "load", "classify", "digest", "sql", "extract", "train"):
+        assert command in result.stdout
+
+
+def test_sql_on_missing_warehouse_is_one_clear_line(tmp_path):
+    result = newsmon("sql", "select 1", data_dir=tmp_path / "nowhere")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: warehouse not found at {tmp_path / 'nowhere' / 'newsmon.duckdb'}: "
+        "run `newsmon run` or `newsmon db migrate` first"
+    ]
+    assert "Traceback" not in result.stderr
+
+
+def test_sql_refuses_writes_without_flag_and_allows_with_it(tmp_path):
+    assert newsmon("db", "migrate", data_dir=tmp_path).returncode == 0
+    refused = newsmon("sql", "delete from articles", data_dir=tmp_path)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("error: refused: the warehouse is opened read-only")
+    assert len(refused.stderr.strip().splitlines()) == 1
+    allowed = newsmon("sql", "insert into sources values ('x', 'https://x/', [], [], [], true)",
+                      "--write", data_dir=tmp_path)
+    assert allowed.returncode == 0, allowed.stderr
+    rows = newsmon("sql", "select name, enabled from sources", "--format", "json", data_dir=tmp_path)
+    assert [json.loads(line) for line in rows.stdout.splitlines()] == [{"name": "x", "enabled": True}]
+    csv_rows = newsmon("sql", "select name from sources", "--format", "csv", data_dir=tmp_path)
+    assert csv_rows.stdout.splitlines() == ["name", "x"]
+
+
+def test_sql_syntax_error_is_one_line(tmp_path):
+    newsmon("db", "migrate", data_dir=tmp_path)
+    result = newsmon("sql", "selec nothing", data_dir=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: query failed:")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_db_status_lists_applied_migrations(tmp_path):
+    newsmon("db", "migrate", data_dir=tmp_path)
+    result = newsmon("db", "status", data_dir=tmp_path)
+    assert "0001 initial: applied" in result.stdout
+
+
+def test_bad_sources_file_is_one_clear_line(tmp_path):
+    bad = tmp_path / "sources.yaml"
+    bad.write_text("sources:\n  - name: x\n    homepage: nope\n    feeds: [https://x.example/f]\n")
+    result = newsmon("crawl", "--sources", str(bad), data_dir=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: {bad}: source x: homepage: not an http(s) URL: 'nope'"
+    assert not (tmp_path / "staging").exists()
+
+
+@pytest.mark.slow
+def test_classify_jsonl_in_and_out(tmp_path, model_settings):
+    records = [
+        {"id": "a", "title": "Hospital network puts sepsis-prediction model to work on its wards",
+         "text": "Nurses at four hospitals now get alerts from the model, which reads vital signs every "
+                 "fifteen minutes; the health system says escalations reached doctors an hour earlier."},
+        {"id": "b", "title": "", "text": ""},
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records))
+    result = newsmon("classify", "--input", str(source), data_dir=model_settings.data_dir)
+    assert result.returncode == 0, result.stderr
+    first, second = [json.loads(line) for line in result.stdout.splitlines()]
+    assert first["id"] == "a"
+    assert set(first["scores"]) == {"integration", "decentralization"}
+    assert all(0.0 <= p <= 1.0 for p in first["scores"].values())
+    assert "integration" in first["labels"]
+    assert second == {"id": "b", "skipped": "empty title and text"}
+
+
+def test_classify_with_corrupt_model_is_one_line(tmp_path):
+    models = tmp_path / "models"
+    (models / "broken").mkdir(parents=True)
+    (models / "broken" / "config.json").write_text("{not json")
+    (models / "LATEST").write_text("broken")
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "a", "title": "t", "text": "x"}\n')
+    result = newsmon("classify", "--input", str(source), data_dir=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: model at {models / 'broken'} is corrupt")
+    assert len(result.stderr.strip().splitlines()) == 1
