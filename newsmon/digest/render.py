@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -32,7 +32,7 @@ def digest_context(week: str, start: date, end: date, counts: tuple, rows: list[
             "score": score, "evidence": evidence,
         })
     return {
-        "week": week, "start": start, "end": end, "crawled": crawled,
+        "week": week, "start": start, "last_day": end - timedelta(days=1), "crawled": crawled,
         "counts": {"integration": integration, "decentralization": decentralization},
         "sections": [{"label": label, "title": LABEL_TITLES.get(label, label), "articles": items}
                      for label, items in sections.items()],
