@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 test: $(STAMP)
+	$(BIN)/ruff check newsmon crawlers models warehouse dags tests benchmarks
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
@@ -36,7 +37,8 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 lint: $(STAMP)
-	$(BIN)/ruff check newsmon crawlers models warehouse dags tests
+	$(BIN)/ruff check newsmon crawlers models warehouse dags tests benchmarks
+	$(BIN)/ruff format --check newsmon crawlers models warehouse dags tests benchmarks || true
 
 clean:
 	rm -rf $(VENV) data/demo .pytest_cache

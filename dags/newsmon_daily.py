@@ -1,4 +1,7 @@
-"""Daily pipeline: crawl every enabled source (one mapped task each), load, classify."""
+"""Daily pipeline: crawl every enabled source (one mapped task each), load, classify.
+
+A run covers one day, its data interval; its staging run id is the interval's start date.
+"""
 
 from datetime import timedelta
 
@@ -29,20 +32,20 @@ def newsmon_daily():
 
     @task(retries=2, retry_delay=timedelta(minutes=2), retry_exponential_backoff=2.0,
           execution_timeout=timedelta(minutes=30))
-    def crawl_source(source: str, ds: str | None = None) -> dict:
+    def crawl_source(source: str, data_interval_start=None) -> dict:
         """Crawl one source into staging; a failing source is recorded, not raised."""
         from newsmon import pipeline
         from newsmon.config import get_settings
 
-        return pipeline.crawl_named_source(get_settings(), source, run_id=ds)
+        return pipeline.crawl_named_source(get_settings(), source, run_id=data_interval_start.date().isoformat())
 
     @task
-    def load_staging(results: list[dict], ds: str | None = None) -> int:
+    def load_staging(results: list[dict], data_interval_start=None) -> int:
         """Upsert the run's staging files into the warehouse (the single writer)."""
         from newsmon import pipeline
         from newsmon.config import get_settings
 
-        return pipeline.load_named_run(get_settings(), run_id=ds)
+        return pipeline.load_named_run(get_settings(), run_id=data_interval_start.date().isoformat())
 
     @task(outlets=[WAREHOUSE])
     def classify_articles(loaded: int) -> int:

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+
 class NewsmonError(Exception):
     """A failure with a message meant for the user: shown as one line, never as a traceback."""
 

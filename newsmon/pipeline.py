@@ -83,7 +83,7 @@ def run_dir(settings: Settings, run_id: str) -> Path:
     return settings.staging_dir / run_id
 
 
-def _known_urls(settings: Settings, source: str) -> list[str]:
+def _known_urls(settings: Settings, source: Source) -> list[str]:
     from warehouse.db import WarehouseError, connect
     from warehouse.load import known_urls
 
@@ -94,7 +94,7 @@ def _known_urls(settings: Settings, source: str) -> list[str]:
     except WarehouseError:
         return []
     try:
-        return sorted({normalize_url(u) for u in known_urls(con, source)})
+        return sorted({normalize_url(u) for u in known_urls(con, source.allowed_domains)})
     except Exception:  # a warehouse without the articles table yet
         return []
     finally:
@@ -119,7 +119,7 @@ def crawl_source(source: Source, *, run_id: str, settings: Settings,
     spec = {
         "source": source_record, "run_id": run_id, "staging_path": str(staging),
         "summary_path": str(summary), "log_path": str(directory / f"{source.name}.log"),
-        "known_urls": _known_urls(settings, source.name),
+        "known_urls": _known_urls(settings, source),
         "since": since.isoformat() if since else None,
         "crawl": settings.crawl.model_dump(),
     }

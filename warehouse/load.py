@@ -84,8 +84,16 @@ def record_crawl_runs(con: duckdb.DuckDBPyConnection, results: Iterable[CrawlRes
     return len(rows)
 
 
-def known_urls(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
-    """URLs and canonical URLs of the source's articles, so a crawl does not fetch them again."""
+def known_urls(con: duckdb.DuckDBPyConnection, domains: Sequence[str]) -> list[str]:
+    """URLs and canonical URLs of articles on these domains (or their subdomains), whichever
+    source staged them, so a crawl does not fetch them again."""
+    if not domains:
+        return []
     rows = con.execute(
-        "select url, canonical_url from articles where source = ?", [source]).fetchall()
+        "with hosts as (select url, canonical_url,"
+        "   lower(regexp_extract(url, '^[a-z]+://([^/:?#]+)', 1)) as host from articles)"
+        " select url, canonical_url from hosts, unnest(?::varchar[]) as d(domain)"
+        " where host = lower(domain) or host like '%.' || lower(domain)",
+        [list(domains)],
+    ).fetchall()
     return sorted({u for row in rows for u in row})

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from newsmon import pipeline
-
 
 def newsmon(*args: str, data_dir: Path, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "NEWSMON_DATA_DIR": str(data_dir), **env}

@@ -101,3 +101,15 @@ def test_read_only_connection_refuses_writes_and_missing_file(tmp_path: Path, co
     with pytest.raises(duckdb.Error, match="read-only"):
         ro.execute("delete from articles")
     ro.close()
+
+
+def test_known_urls_match_domain_and_subdomains_only(con, tmp_path: Path):
+    records = [_article(1), _article(2)]
+    records[1]["url"] = records[1]["canonical_url"] = "https://www.other.example/2"
+    upsert_articles(con, [_write_jsonl(tmp_path / "a.jsonl", records)])
+    from warehouse.load import known_urls
+
+    assert known_urls(con, ["news.example"]) == ["https://news.example/1"]
+    assert known_urls(con, ["other.example"]) == ["https://www.other.example/2"]
+    assert known_urls(con, ["ews.example"]) == []
+    assert known_urls(con, []) == []
