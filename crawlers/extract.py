@@ -81,7 +81,7 @@ def canonical_link(html: str) -> str | None:
 def extract_article(html: str, url: str) -> ArticleDraft | None:
     """Body text and metadata of an article page; None when the page has no extractable text."""
     document = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, include_comments=False, include_tables=False,
+        html, url=url, with_metadata=True, include_comments=False,
     )
     if document is None:
         return None

@@ -1,0 +1,8 @@
+"""Run every benchmark and print its table."""
+
+import sys
+
+from benchmarks import extraction
+
+if __name__ == "__main__":
+    sys.exit(extraction.main([]))
