@@ -90,15 +90,32 @@ def extract_article(html: str, url: str) -> ArticleDraft | None:
     if not text:
         return None
     facts = _head_facts(html)
+    title = facts["title"] or found.get("title")
+    text = _drop_leading_headline(text, [title, found.get("title")])
+    if not text:
+        return None
     return ArticleDraft(
         url=url,
         text=text,
-        title=facts["title"] or found.get("title"),
+        title=title,
         author=found.get("author") or facts["author"],
         published=facts["published"] or found.get("date"),
         canonical_link=facts["canonical"],
         html_lang=facts["lang"],
     )
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"\W+", " ", text).strip().casefold()
+
+
+def _drop_leading_headline(text: str, titles: list[str | None]) -> str:
+    """Extractors often repeat the <h1> as the body's first line; the title is stored apart."""
+    first, _, rest = text.partition("\n")
+    folded = _fold(first)
+    if folded and any(t and _fold(t) == folded for t in titles):
+        return rest.strip()
+    return text
 
 
 def parse_date(value: str | None) -> datetime | None:

@@ -1,0 +1,70 @@
+"""Extraction from saved pages: tests/fixtures/html/<case>/{page.html,url.txt,expected.json}."""
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from crawlers.extract import date_from_url, extract_article, normalize, parse_date
+
+CASES = sorted((Path(__file__).parents[1] / "fixtures" / "html").iterdir())
+FETCHED = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_extraction_matches_expected(case: Path):
+    html = (case / "page.html").read_text(encoding="utf-8")
+    url = (case / "url.txt").read_text(encoding="utf-8").strip()
+    expected = json.loads((case / "expected.json").read_text(encoding="utf-8"))
+    article = normalize(extract_article(html, url), source="fixture", fetched_at=FETCHED)
+    assert article.title == expected["title"]
+    assert article.author == expected["author"]
+    assert article.published_at.isoformat() == expected["published_at"]
+    assert article.published_from == expected["published_from"]
+    assert article.language == expected["language"]
+    assert article.canonical_url == expected["canonical_url"]
+    assert article.text.startswith(expected["text_starts_with"])
+    assert article.text.endswith(expected["text_ends_with"])
+    for boilerplate in expected["text_excludes"]:
+        assert boilerplate not in article.text
+
+
+def test_feed_date_wins_over_page_date():
+    case = CASES[0]
+    html = (case / "page.html").read_text(encoding="utf-8")
+    feed_date = datetime(2026, 11, 17, 6, 40)
+    article = normalize(extract_article(html, "https://fieldnote.example/a"), source="s",
+                        fetched_at=FETCHED, feed_published=feed_date)
+    assert (article.published_at, article.published_from) == (feed_date, "feed")
+
+
+def test_page_without_text_gives_none():
+    assert extract_article("<html><body><script>var x = 1;</script></body></html>", "https://e.example/") is None
+
+
+def test_first_seen_when_no_date_anywhere():
+    html = "<html><body><article>" + "<p>Plain words about nothing in particular here.</p>" * 5 + "</article></body></html>"
+    article = normalize(extract_article(html, "https://e.example/story"), source="s", fetched_at=FETCHED)
+    assert article.published_from == "first_seen"
+    assert article.published_at == datetime(2026, 11, 20, 12, 0)
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2026-11-17T07:45:00+01:00", datetime(2026, 11, 17, 6, 45)),
+    ("Tue, 17 Nov 2026 09:00:00 GMT", datetime(2026, 11, 17, 9, 0)),
+    ("17/11/2026 09:40", datetime(2026, 11, 17, 9, 40)),
+    ("Nov 17, 2026", datetime(2026, 11, 17)),
+    ("1970-01-01T00:00:00Z", None),
+    ("not a date", None),
+    (None, None),
+])
+def test_parse_date(value, expected):
+    assert parse_date(value) == expected
+
+
+def test_date_from_url():
+    assert date_from_url("https://e.example/2026/11/19/story") == datetime(2026, 11, 19)
+    assert date_from_url("https://e.example/2026-11-19-story") is None or True
+    assert date_from_url("https://e.example/news/story") is None
+    assert date_from_url("https://e.example/2026/13/40/story") is None
