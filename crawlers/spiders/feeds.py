@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import feedparser
 import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawlers.extract import extract_article
+from crawlers.feeds import parse_feed
 from crawlers.health import Health, classify_failure
 from crawlers.items import PageItem
 from newsmon.domain import normalize_url
-
-
-def _entry_date(entry: Any) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
-        if value:
-            return datetime.fromtimestamp(calendar.timegm(value), UTC).replace(tzinfo=None)
-    return None
 
 
 class FeedSpider(scrapy.Spider):
@@ -47,28 +38,20 @@ class FeedSpider(scrapy.Spider):
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         self.health.count("feeds_fetched")
-        parsed = feedparser.parse(
-            response.body,
-            response_headers={"content-type": response.headers.get("Content-Type", b"").decode()},
-            resolve_relative_uris=True,
-        )
-        entries = [entry for entry in parsed.entries if entry.get("link")]
-        if parsed.bozo and not entries:
-            reason = str(parsed.get("bozo_exception") or "no entries").splitlines()[0]
-            self.health.fail("parse", response.url, f"malformed feed: {reason}", feed=True)
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        parsed = parse_feed(response.body, response.url, content_type)
+        if parsed.error:
+            self.health.fail("parse", response.url, parsed.error, feed=True)
             return
-        for entry in entries:
+        for entry in parsed.entries:
             self.health.count("entries_seen")
-            link = entry["link"]
-            url = response.urljoin(link)
-            key = normalize_url(url)
-            published = _entry_date(entry)
+            key = normalize_url(entry.url)
             if key in self.known_urls:
                 self.health.count("skipped_known")
                 continue
             if key in self._scheduled:
                 continue
-            if self.since and published and published < self.since:
+            if self.since and entry.published and entry.published < self.since:
                 self.health.count("skipped_old")
                 continue
             if len(self._scheduled) >= self.max_articles:
@@ -76,9 +59,9 @@ class FeedSpider(scrapy.Spider):
                 continue
             self._scheduled.add(key)
             yield scrapy.Request(
-                url, callback=self.parse_article, errback=self.page_failed,
-                cb_kwargs={"feed_url": response.url, "feed_title": entry.get("title"),
-                           "feed_published": published},
+                entry.url, callback=self.parse_article, errback=self.page_failed,
+                cb_kwargs={"feed_url": response.url, "feed_title": entry.title,
+                           "feed_published": entry.published},
             )
 
     def parse_article(self, response: Response, feed_url: str, feed_title: str | None,

@@ -1,0 +1,49 @@
+from datetime import datetime
+
+from crawlers.feeds import parse_feed
+
+RSS = b"""<?xml version="1.0" encoding="windows-1252"?>
+<rss version="2.0"><channel><title>T</title><link>https://e.example/</link>
+<item><title><![CDATA[Robots &amp; ports: a <b>year</b> on]]></title><link>/news/1</link>
+<guid isPermaLink="false">g1</guid><pubDate>Tue, 17 Nov 2026 09:00:00 +0100</pubDate></item>
+<item><title>Caf\xe9 chain opens its own app store</title><link>https://e.example/news/2</link>
+<guid>g2</guid><pubDate>someday soon</pubDate></item>
+<item><title>Duplicate of the first</title><link>https://e.example/news/1</link><guid>g1</guid></item>
+<item><title>No link here</title></item>
+</channel></rss>"""
+
+ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><id>urn:a</id><updated>2026-11-18T10:00:00Z</updated>
+<entry><title>Fediverse bridge opens</title><id>urn:1</id>
+<link rel="alternate" href="https://a.example/posts/bridge"/>
+<published>2026-11-18T08:30:00-05:00</published><updated>2026-11-18T09:00:00Z</updated></entry>
+</feed>"""
+
+
+def test_rss_relative_links_cdata_encoding_bad_dates_and_duplicates():
+    parsed = parse_feed(RSS, "https://e.example/feed.xml", "application/rss+xml")
+    assert parsed.error is None
+    assert [e.url for e in parsed.entries] == ["https://e.example/news/1", "https://e.example/news/2"]
+    first, second = parsed.entries
+    assert first.published == datetime(2026, 11, 17, 8, 0)
+    assert "Robots & ports" in first.title
+    assert second.title == "Café chain opens its own app store"
+    assert second.published is None
+
+
+def test_atom_entries_use_alternate_link_and_published_date_in_utc():
+    (entry,) = parse_feed(ATOM, "https://a.example/atom.xml").entries
+    assert entry.url == "https://a.example/posts/bridge"
+    assert entry.published == datetime(2026, 11, 18, 13, 30)
+
+
+def test_malformed_feed_without_entries_is_an_error():
+    parsed = parse_feed(b"<rss><channel><item><title>unclosed", "https://e.example/f")
+    assert parsed.entries == [] and parsed.error.startswith("malformed feed:")
+    assert parse_feed(b"<html><body>Not a feed</body></html>", "https://e.example/f").error
+
+
+def test_valid_empty_feed_is_not_an_error():
+    parsed = parse_feed(b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title></channel></rss>',
+                        "https://e.example/f")
+    assert parsed.entries == [] and parsed.error is None
