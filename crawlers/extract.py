@@ -15,6 +15,12 @@ from dateutil import parser as dateparser
 from newsmon.domain import Article, article_id, canonical_url, content_hash, normalize_text, utc_naive
 
 EXTRACTOR = f"trafilatura-{trafilatura.__version__}"
+# class/id tokens of page furniture that extractors sometimes take for text: consent banners,
+# newsletter boxes. Matched per token, so "newsletter" matches but "newsletters-archive" does not.
+_FURNITURE = re.compile(r"^(cookies?|cookie-?(banner|notice|consent|bar)|consent|gdpr(-notice)?|cmp|onetrust"
+                        r"|newsletter(-signup|-box)?|signup|subscribe(-box)?)$")
+_BYLINE_CLASSES = {"byline", "author", "author-name", "byline-name", "credit-name", "byline__name"}
+_BYLINE_PREFIX = re.compile(r"^(?:words|written|reporting|story)?\s*by\s+", re.IGNORECASE)
 _URL_DATE = re.compile(r"/(20\d{2}|19\d{2})[/-](0[1-9]|1[0-2])[/-](0[1-9]|[12]\d|3[01])(?:/|\b)")
 
 
@@ -32,13 +38,18 @@ class ArticleDraft:
     method: str = EXTRACTOR
 
 
-def _head_facts(html: str) -> dict[str, str | None]:
+def _parse(html: str):
+    try:
+        return lxml.html.fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return None
+
+
+def _head_facts(tree) -> dict[str, str | None]:
     """Canonical link, html lang, and JSON-LD/OpenGraph fallbacks read from the page head."""
     facts: dict[str, str | None] = {"canonical": None, "lang": None, "title": None,
                                     "author": None, "published": None}
-    try:
-        tree = lxml.html.fromstring(html)
-    except (ValueError, lxml.etree.ParserError):
+    if tree is None:
         return facts
     canonical = tree.xpath('//link[translate(@rel,"CANONICAL","canonical")="canonical"]/@href')
     facts["canonical"] = canonical[0].strip() if canonical else None
@@ -73,32 +84,55 @@ def _json_ld_facts(raw: str) -> dict[str, str | None]:
     return {}
 
 
+def _byline(tree) -> str | None:
+    """A byline from the markup when the metadata has none: an element classed as a byline."""
+    for node in tree.xpath("//body//*[@class]"):
+        if _BYLINE_CLASSES & set(node.get("class", "").lower().split()):
+            name = _BYLINE_PREFIX.sub("", " ".join(node.text_content().split())).strip(" |,")
+            if name and len(name.split()) <= 6:
+                return name
+    return None
+
+
+def _furniture_text(tree) -> list[str]:
+    """Folded texts of consent banners and newsletter boxes, to drop from the extracted body."""
+    texts = []
+    for node in tree.xpath("//body//*[@class or @id]"):
+        tokens = f"{node.get('class', '')} {node.get('id', '')}".lower().split()
+        if any(_FURNITURE.match(token) for token in tokens):
+            folded = _fold(node.text_content())
+            if len(folded) >= 20:
+                texts.append(folded)
+    return texts
+
+
 def canonical_link(html: str) -> str | None:
     """The page's `<link rel=canonical>` href, if any."""
-    return _head_facts(html)["canonical"]
+    return _head_facts(_parse(html))["canonical"]
 
 
 def extract_article(html: str, url: str) -> ArticleDraft | None:
     """Body text and metadata of an article page; None when the page has no extractable text."""
-    document = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, include_comments=False,
-    )
+    document = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
     if document is None:
         return None
     found = document.as_dict() if hasattr(document, "as_dict") else dict(document)
     text = (found.get("text") or "").strip()
     if not text:
         return None
-    facts = _head_facts(html)
+    tree = _parse(html)
+    facts = _head_facts(tree)
     title = facts["title"] or found.get("title")
     text = _drop_leading_headline(text, [title, found.get("title")])
+    if tree is not None:
+        text = _drop_furniture(text, _furniture_text(tree))
     if not text:
         return None
     return ArticleDraft(
         url=url,
         text=text,
         title=title,
-        author=found.get("author") or facts["author"],
+        author=found.get("author") or facts["author"] or (_byline(tree) if tree is not None else None),
         published=facts["published"] or found.get("date"),
         canonical_link=facts["canonical"],
         html_lang=facts["lang"],
@@ -110,12 +144,25 @@ def _fold(text: str) -> str:
 
 
 def _drop_leading_headline(text: str, titles: list[str | None]) -> str:
-    """Extractors often repeat the <h1> as the body's first line; the title is stored apart."""
-    first, _, rest = text.partition("\n")
-    folded = _fold(first)
-    if folded and any(t and _fold(t) == folded for t in titles):
-        return rest.strip()
+    """Extractors often repeat the <h1> as the body's first line, sometimes after a one- or
+    two-word section kicker; the title is stored apart, so both go."""
+    folded_titles = {_fold(t) for t in titles if t}
+    lines = text.split("\n")
+    for index, line in enumerate(lines[:3]):
+        if _fold(line) in folded_titles:
+            if all(len(earlier.split()) <= 4 for earlier in lines[:index]):
+                return "\n".join(lines[index + 1:]).strip()
+            break
     return text
+
+
+def _drop_furniture(text: str, furniture: list[str]) -> str:
+    """Lines of the body that are really a consent banner's or newsletter box's text."""
+    if not furniture:
+        return text
+    kept = [line for line in text.split("\n")
+            if not (len(_fold(line)) >= 20 and any(_fold(line) in block for block in furniture))]
+    return "\n".join(kept).strip()
 
 
 def parse_date(value: str | None) -> datetime | None:
