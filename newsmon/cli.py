@@ -19,6 +19,8 @@ app = typer.Typer(help="newsmon: crawl tech news, flag two trends, query them in
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Warehouse schema: migrate and status.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+sources_app = typer.Typer(help="The sources in sources.yaml: list and check.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
 
 out = Console()
 err = Console(stderr=True)
@@ -288,6 +290,43 @@ def demo(port: Annotated[int, typer.Option(help="Port for the sample site (0: an
     from newsmon.demo import run_demo
 
     run_demo(port=port, console=out, progress=lambda m: err.print(f"[dim]{m}[/]"))
+
+
+@sources_app.command("list")
+def sources_list(
+    sources_file: Annotated[Path | None, typer.Option("--sources", help="Sources file.")] = None,
+) -> None:
+    """List the configured sources."""
+    table = Table("name", "enabled", "feeds", "sitemaps", "sections", "allowed domains")
+    for s in _load_sources(sources_file):
+        table.add_row(s.name, "yes" if s.enabled else "no", str(len(s.feeds)), str(len(s.sitemaps)),
+                      str(len(s.sections)), ", ".join(s.allowed_domains))
+    out.print(table)
+
+
+@sources_app.command("check")
+def sources_check(
+    name_or_url: Annotated[str, typer.Argument(help="A source name from sources.yaml, a feed URL or a homepage URL.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object with an entries list.")] = False,
+) -> None:
+    """Fetch a source's feeds once and show their entries (and which are new); writes nothing."""
+    from newsmon import pipeline
+
+    report = pipeline.check_source(_settings(), name_or_url)
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    for error in report["errors"]:
+        err.print(f"[red]fail[/] {error['url']}: {error['error']}", markup=True, highlight=False)
+    table = Table("new", "published (UTC)", "title", "url", title=f"{len(report['entries'])} entries")
+    for entry in report["entries"]:
+        table.add_row("new" if entry["new"] else "", entry["published"] or "", entry["title"] or "", entry["url"])
+    out.print(table)
+    found = report["discovered"]
+    if found["feeds"]:
+        out.print("feeds found on the page: " + ", ".join(found["feeds"]), soft_wrap=True)
+    if found["sitemaps"]:
+        out.print("sitemaps in robots.txt: " + ", ".join(found["sitemaps"]), soft_wrap=True)
 
 
 @db_app.command("migrate")
