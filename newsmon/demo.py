@@ -50,10 +50,10 @@ def run_demo(*, port: int = 0, console: Console, progress: Callable[[str], None]
     ok = sum(r.ok for r in report.results)
     console.print(f"\n[bold]demo done[/]: {ok}/{len(report.results)} sources ok, "
                   f"{report.load.read if report.load else 0} articles loaded, {report.scored} newly scored")
-    console.print(f"warehouse:      {settings.warehouse_path}")
-    console.print(f"digest preview: {preview}  (week {week})")
+    console.print(f"warehouse:      {settings.warehouse_path}", soft_wrap=True, highlight=False)
+    console.print(f"digest preview: {preview}  (week {week})", soft_wrap=True, highlight=False)
     console.print("\ntry:")
     for query in EXAMPLE_QUERIES:
         console.print(f"  NEWSMON_DATA_DIR={settings.data_dir} .venv/bin/newsmon sql \"{query}\"",
-                      markup=False, highlight=False)
+                      markup=False, highlight=False, soft_wrap=True)
     return preview

@@ -101,3 +101,45 @@ def test_classify_with_corrupt_model_is_one_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr.startswith(f"error: model at {models / 'broken'} is corrupt")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "html"
+
+
+def test_extract_one_file_prints_the_article_with_canonical_url(tmp_path):
+    result = newsmon("extract", str(FIXTURE / "jsonld-byline" / "page.html"), data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    article = json.loads(result.stdout)
+    assert article["title"] == "Grain cooperative runs its own crop model on farm servers"
+    assert article["url"] == "https://fieldnote.example/news/2026/11/grain-cooperative-crop-model"
+    assert article["author"] == "Mirela Dascalu"
+    assert article["published"] == "2026-11-17T06:45:00"
+    assert article["language"] == "en"
+    assert article["text"].startswith("A cooperative of 340 wheat")
+
+
+def test_extract_directory_prints_json_lines_with_paths(tmp_path):
+    result = newsmon("extract", str(FIXTURE), "--url", "https://override.example/x", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert sorted(Path(r["path"]).parent.name for r in records) == sorted(p.name for p in FIXTURE.iterdir())
+    assert all(r["url"] == "https://override.example/x" for r in records)
+
+
+def test_extract_missing_file_is_one_line(tmp_path):
+    result = newsmon("extract", str(tmp_path / "nope.html"), data_dir=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: {tmp_path / 'nope.html'}: no such file or directory"
+
+
+@pytest.mark.slow
+def test_demo_command_runs_the_pipeline_and_prints_where_things_are(tmp_path, trained_model_dir):
+    result = newsmon("demo", data_dir=tmp_path, NEWSMON_MODEL__PATH=str(trained_model_dir))
+    assert result.returncode == 0, result.stderr[-2000:]
+    demo_dir = tmp_path / "demo"
+    assert f"warehouse:      {demo_dir / 'newsmon.duckdb'}" in result.stdout
+    assert f"digest preview: {demo_dir / 'digest-preview.html'}" in result.stdout
+    assert result.stdout.count(".venv/bin/newsmon sql") == 3
+    assert (demo_dir / "digest-preview.html").read_text().count('class="article"') >= 1
+    count = newsmon("sql", "select count(*) as n from articles", "--format", "csv", data_dir=demo_dir)
+    assert count.stdout.splitlines() == ["n", "35"]
