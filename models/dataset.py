@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
 from newsmon.domain import LABELS, SECTORS, NewsmonError
 
-TEST_BUCKET = 0  # sha256(id) % 5 == 0: a fifth of the set, stable as the set grows
-_BUCKETS = 5
+TEST_SPLIT_FILE = "test_split.txt"  # ids of the fixed test split, one per line
+TEST_FRACTION = 0.2
 
 
 class DatasetError(NewsmonError):
@@ -26,11 +26,11 @@ class Example:
     labels: dict[str, int]
     sectors: tuple[str, ...] = ()
     voice: str | None = None
+    split: str = "train"
 
     @property
-    def split(self) -> str:
-        bucket = int(hashlib.sha256(self.id.encode()).hexdigest(), 16) % _BUCKETS
-        return "test" if bucket == TEST_BUCKET else "train"
+    def stratum(self) -> tuple[int, ...]:
+        return tuple(self.labels[label] for label in LABELS)
 
 
 def default_data_dir() -> Path:
@@ -53,8 +53,45 @@ def _parse(line: str, where: str) -> Example:
         raise DatasetError(f"{where}: {exc}") from None
 
 
+def _hash(text: str) -> int:
+    return int(hashlib.sha256(text.encode()).hexdigest(), 16)
+
+
+def read_test_ids(directory: Path) -> set[str]:
+    path = directory / TEST_SPLIT_FILE
+    if not path.exists():
+        return set()
+    return {line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+
+
+def top_up_test_split(examples: list[Example], test_ids: set[str], fraction: float = TEST_FRACTION) -> set[str]:
+    """Keep every id already in the test split; for each label combination, add the examples with
+    the lowest id hash until the stratum is `fraction` test. Deterministic, never moves an example
+    from test to train."""
+    chosen = set(test_ids)
+    strata: dict[tuple[int, ...], list[Example]] = {}
+    for ex in examples:
+        strata.setdefault(ex.stratum, []).append(ex)
+    for members in strata.values():
+        want = round(len(members) * fraction)
+        have = sum(ex.id in chosen for ex in members)
+        for ex in sorted((m for m in members if m.id not in chosen), key=lambda m: _hash(m.id)):
+            if have >= want:
+                break
+            chosen.add(ex.id)
+            have += 1
+    return chosen & {ex.id for ex in examples}
+
+
+def write_test_ids(directory: Path, ids: set[str]) -> Path:
+    path = directory / TEST_SPLIT_FILE
+    path.write_text("".join(f"{i}\n" for i in sorted(ids)), encoding="utf-8")
+    return path
+
+
 def load_examples(data_dir: Path | None = None, extra: list[Path] | None = None) -> list[Example]:
-    """Every example in data_dir/*.jsonl (plus extra files), sorted by id; ids must be unique."""
+    """Every example in data_dir/*.jsonl (plus extra files), sorted by id, with its split set from
+    test_split.txt; ids must be unique."""
     directory = data_dir or default_data_dir()
     files = sorted(directory.glob("*.jsonl")) + list(extra or [])
     examples: dict[str, Example] = {}
@@ -68,7 +105,8 @@ def load_examples(data_dir: Path | None = None, extra: list[Path] | None = None)
             examples[example.id] = example
     if not examples:
         raise DatasetError(f"no examples in {directory}")
-    return [examples[key] for key in sorted(examples)]
+    test_ids = read_test_ids(directory) or top_up_test_split(list(examples.values()), set())
+    return [replace(examples[key], split="test" if key in test_ids else "train") for key in sorted(examples)]
 
 
 def snapshot_hash(examples: list[Example]) -> str:
@@ -86,3 +124,18 @@ def label_counts(examples: list[Example]) -> dict[str, int]:
     counts["neither"] = sum(not any(ex.labels.values()) for ex in examples)
     counts["total"] = len(examples)
     return counts
+
+
+def main() -> None:
+    """`python -m models.dataset`: top up the fixed test split after examples were added; print counts."""
+    directory = default_data_dir()
+    examples = load_examples(directory)
+    ids = top_up_test_split(examples, read_test_ids(directory))
+    write_test_ids(directory, ids)
+    examples = load_examples(directory)
+    for split in ("train", "test"):
+        print(split, label_counts([ex for ex in examples if ex.split == split]))
+
+
+if __name__ == "__main__":
+    main()
