@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import platform
 
 
@@ -26,11 +27,11 @@ def render_card(config: dict, metrics: dict) -> str:
 Flags tech-news articles for two trends defined in LABELING.md: `integration` (AI put to work in
 the physical economy) and `decentralization` (power, commerce and compute moving off central platforms).
 
-- **Base encoder**: `{config['base_model']}` (frozen); **method**: {config['method']}
+- **Base encoder**: `{config['base_model']}`; **method**: {config['method_description']}
+  (training details: {json.dumps(config['training'])}).
 - **Input**: title + body in windows of {config['max_length']} tokens (title repeated in each), at most
-  {config['max_chunks']} windows, {config['pooling']}; one logistic-regression head per label,
-  C chosen by {5}-fold cross-validated F1 ({config['regularization_C']}).
-- **Thresholds**: per label, the F1-best cut on out-of-fold training scores (stored in config.json).
+  {config['max_chunks']} windows, {config['pooling']}; one probability per label.
+- **Thresholds**: per label, the F1-best cut on {config['training']['threshold_source']} (stored in config.json).
 - **Data snapshot**: `{config['data_snapshot']}`; train {train['total']} examples
   (integration {train['integration']}, decentralization {train['decentralization']}, both {train['both']},
   neither {train['neither']}); test {test['total']} (integration {test['integration']},

@@ -60,7 +60,10 @@ class Classifier:
             raise ModelError(f"model at {path} is corrupt: {str(exc).splitlines()[0]}") from None
         if coef.shape[0] != len(config.get("labels", ())):
             raise ModelError(f"model at {path} is corrupt: head does not match its labels")
-        encoder = Encoder(config["base_model"], max_length=config["max_length"], batch_size=batch_size)
+        # a fine-tuned artifact carries its own encoder; a frozen one names its base model
+        location = str(path / config["encoder"]) if config.get("encoder") else config["base_model"]
+        encoder = Encoder(location, max_length=config["max_length"], batch_size=batch_size,
+                          normalize=config.get("normalize", True))
         return cls(config, coef, intercept, encoder, path)
 
     @property

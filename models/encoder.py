@@ -27,6 +27,12 @@ def resolve_base_model(name: str) -> str:
     return name
 
 
+def mean_pool(hidden, mask):
+    """Mean of the token vectors under the attention mask (torch tensors)."""
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+
+
 @dataclass(frozen=True)
 class Chunks:
     """Token windows of many documents, flattened; owner[i] is the document chunk i belongs to."""
@@ -38,7 +44,8 @@ class Chunks:
 class Encoder:
     """Mean-pooled, L2-normalised sentence vectors, computed in length-sorted batches."""
 
-    def __init__(self, base_model: str, *, max_length: int = 256, batch_size: int = 32) -> None:
+    def __init__(self, base_model: str, *, max_length: int = 256, batch_size: int = 32,
+                 normalize: bool = True) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
@@ -60,6 +67,7 @@ class Encoder:
         self.max_length = max_length
         self.batch_size = batch_size
         self.dim = int(self.model.config.hidden_size)
+        self.normalize = normalize
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """One vector per text (truncated at max_length tokens)."""
@@ -73,10 +81,9 @@ class Encoder:
                 index = order[start:start + self.batch_size]
                 batch = self.tokenizer([texts[i] for i in index], padding=True, truncation=True,
                                        max_length=self.max_length, return_tensors="pt")
-                hidden = self.model(**batch).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                pooled = torch.nn.functional.normalize(pooled, dim=-1)
+                pooled = mean_pool(self.model(**batch).last_hidden_state, batch["attention_mask"])
+                if self.normalize:
+                    pooled = torch.nn.functional.normalize(pooled, dim=-1)
                 out[index] = pooled.numpy()
         return out
 
@@ -97,10 +104,12 @@ class Encoder:
         return Chunks(pieces, np.asarray(owner, dtype=np.int64))
 
     def encode_documents(self, titles: list[str], texts: list[str], max_chunks: int) -> np.ndarray:
-        """One vector per document: the re-normalised mean of its chunk vectors."""
+        """One vector per document: the mean of its chunk vectors (re-normalised if vectors are)."""
         chunks = self.chunk(titles, texts, max_chunks)
         vectors = self.encode(chunks.texts)
         docs = np.zeros((len(titles), self.dim), dtype=np.float32)
         np.add.at(docs, chunks.owner, vectors)
-        norms = np.linalg.norm(docs, axis=1, keepdims=True)
-        return docs / np.clip(norms, 1e-9, None)
+        if self.normalize:
+            return docs / np.clip(np.linalg.norm(docs, axis=1, keepdims=True), 1e-9, None)
+        counts = np.bincount(chunks.owner, minlength=len(titles)).astype(np.float32)
+        return docs / np.clip(counts, 1, None)[:, None]

@@ -46,6 +46,8 @@ class ModelSettings(BaseModel):
     batch_size: int = Field(32, ge=1)
     max_length: int = Field(256, ge=16, le=512, description="tokens per chunk")
     max_chunks: int = Field(8, ge=1, description="chunks read per article")
+    method: Literal["finetune", "frozen"] = "finetune"
+    epochs: int = Field(3, ge=1, description="fine-tuning epochs")
     seed: int = 13
 
 

@@ -303,7 +303,7 @@ def train_model(settings: Settings, *, data_dir: Path | None = None,
     examples = load_examples(data_dir)
     config = TrainConfig(base_model=settings.model.base_model, max_length=settings.model.max_length,
                          max_chunks=settings.model.max_chunks, batch_size=settings.model.batch_size,
-                         seed=settings.model.seed)
+                         seed=settings.model.seed, method=settings.model.method, epochs=settings.model.epochs)
     return train(examples, config, settings.models_dir, progress=progress)
 
 

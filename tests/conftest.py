@@ -12,7 +12,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from newsmon.config import CrawlSettings, Settings  # noqa: E402
+from newsmon.config import CrawlSettings, ModelSettings, Settings  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -42,9 +42,9 @@ def trained_model_dir(tmp_path_factory) -> Path:
     """Train once per session on the repository's data; tests copy or point at the artifact."""
     from newsmon import pipeline
 
+    # the frozen method trains in ~30 s; the fine-tuned default has its own test on a small set
     models_root = tmp_path_factory.mktemp("session-data")
-    path = pipeline.train_model(Settings(data_dir=models_root))
-    return path
+    return pipeline.train_model(Settings(data_dir=models_root, model=ModelSettings(method="frozen")))
 
 
 @pytest.fixture
