@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
@@ -58,7 +59,8 @@ class EmailSettings(BaseModel):
     username: str | None = None
     password: SecretStr | None = None
     sender: str = "newsmon@localhost"
-    recipients: list[str] = Field(default_factory=list)
+    # NoDecode: the environment gives "a@x, b@y", not JSON
+    recipients: Annotated[list[str], NoDecode] = Field(default_factory=list)
     timezone: str = "UTC"
 
     @field_validator("recipients", mode="before")
