@@ -15,7 +15,7 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 
 # Kinds of failure a source can have; `source_health` groups by them.
-FAILURE_KINDS = ("dns", "timeout", "connection", "http", "parse", "robots", "too_large",
+FAILURE_KINDS = ("dns", "timeout", "connection", "http", "redirect", "parse", "robots", "too_large",
                  "not_html", "empty_extraction", "other")
 
 _MAX_KEPT = 50  # failures kept verbatim per source and run; the counts keep the rest
@@ -59,7 +59,11 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
         return "too_large", "response larger than the page size limit"
     if failure.check(sx.IgnoreRequest):
         message = str(exc) or "ignored"
-        return ("robots" if "robots" in message.lower() else "other"), message
+        if "robots" in message.lower():
+            return "robots", message
+        if "redirect" in message.lower():
+            return "redirect", message
+        return "other", message
     if failure.check(sx.DownloadFailedError, sx.ResponseDataLossError):
         return "connection", f"download failed: {exc}"[:300]
     return "other", f"{exc.__class__.__name__}: {exc}"[:300]

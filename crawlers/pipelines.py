@@ -1,4 +1,7 @@
-"""Item pipelines, one job each: drop empty extractions, normalize to Article, append to staging."""
+"""Item pipelines, one job each: drop empty extractions, normalize to Article, append to staging.
+
+Settings are read only in from_crawler; the spider's health counters are reached through the crawler.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +17,16 @@ from crawlers.items import PageItem
 class ValidatePipeline:
     """Pages with no article text are failures of kind empty_extraction, not records."""
 
-    def process_item(self, item: PageItem, spider) -> PageItem:
+    def __init__(self, crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item: PageItem) -> PageItem:
         if item.draft is None or not item.draft.text.strip():
-            spider.health.fail("empty_extraction", item.url, "no article text found")
+            self.crawler.spider.health.fail("empty_extraction", item.url, "no article text found")
             raise DropItem(f"no article text: {item.url}")
         return item
 
@@ -30,7 +40,7 @@ class NormalizePipeline:
     def from_crawler(cls, crawler):
         return cls(crawler.settings.get("NEWSMON_SOURCE"), crawler.settings.get("NEWSMON_RUN_ID"))
 
-    def process_item(self, item: PageItem, spider):
+    def process_item(self, item: PageItem):
         return normalize(
             item.draft, source=self.source, fetched_at=item.fetched_at, feed_title=item.feed_title,
             feed_published=item.feed_published, feed_url=item.feed_url, run_id=self.run_id,
@@ -40,24 +50,25 @@ class NormalizePipeline:
 class StagePipeline:
     """Appends one JSON line per article and flushes it, so a killed crawl keeps whole lines."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, crawler, path: str) -> None:
+        self.crawler = crawler
         self.path = Path(path)
         self._file = None
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.settings.get("NEWSMON_STAGING_PATH"))
+        return cls(crawler, crawler.settings.get("NEWSMON_STAGING_PATH"))
 
-    def open_spider(self, spider) -> None:
+    def open_spider(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = self.path.open("a", encoding="utf-8")
 
-    def close_spider(self, spider) -> None:
+    def close_spider(self) -> None:
         if self._file:
             self._file.close()
 
-    def process_item(self, article, spider):
+    def process_item(self, article):
         self._file.write(json.dumps(article.to_record(), ensure_ascii=False) + "\n")
         self._file.flush()
-        spider.health.count("articles")
+        self.crawler.spider.health.count("articles")
         return article

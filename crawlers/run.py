@@ -57,7 +57,7 @@ def crawl(spec: dict) -> dict:
         spec["crawl"], source=source["name"], run_id=spec["run_id"], staging_path=str(staging),
         log_path=spec["log_path"], crawl_delay=source.get("crawl_delay"),
     )
-    process = CrawlerProcess(settings, install_root_handler=False)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(FeedSpider)
     since = datetime.fromisoformat(spec["since"]) if spec.get("since") else None
     process.crawl(crawler, source=source, known_urls=frozenset(known), since=since,

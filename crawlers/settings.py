@@ -16,7 +16,7 @@ def scrapy_settings(crawl: dict[str, Any], *, source: str, run_id: str, staging_
         "CONCURRENT_REQUESTS": 8,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl["concurrent_per_domain"],
         "DOWNLOAD_DELAY": delay,
-        "RANDOMIZE_DOWNLOAD_DELAY": True,
+        "DOWNLOAD_DELAY_JITTER": 0.5,
         "AUTOTHROTTLE_ENABLED": crawl["autothrottle"],
         "AUTOTHROTTLE_START_DELAY": max(delay, 0.5),
         "AUTOTHROTTLE_MAX_DELAY": 30.0,
@@ -30,6 +30,7 @@ def scrapy_settings(crawl: dict[str, Any], *, source: str, run_id: str, staging_
         "REDIRECT_MAX_TIMES": 5,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,  # Scrapy 2.19 would open a control port per crawl
         "LOG_LEVEL": "INFO",
         "LOG_FILE": log_path,
         "LOG_FILE_APPEND": True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -12,6 +13,8 @@ class Route:
     body: bytes | str
     content_type: str = "text/html; charset=utf-8"
     status: int = 200
+    headers: dict[str, str] | None = None
+    delay: float = 0.0  # seconds before answering (slow servers)
 
 
 class RoutedServer:
@@ -32,11 +35,18 @@ class RoutedServer:
                     body = body.replace("{base}", server.base_url).encode("utf-8")
                 with server._lock:
                     server.requests.append(("GET", self.path, status))
-                self.send_response(status)
-                self.send_header("Content-Type", route.content_type if route else "text/plain")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                if route and route.delay:
+                    time.sleep(route.delay)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", route.content_type if route else "text/plain")
+                    self.send_header("Content-Length", str(len(body)))
+                    for name, value in ((route.headers or {}) if route else {}).items():
+                        self.send_header(name, value.replace("{base}", server.base_url))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeouts, size limits): that is what the test wants
 
             def log_message(self, *args) -> None:
                 pass

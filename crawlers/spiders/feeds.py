@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response
@@ -46,6 +47,9 @@ class FeedSpider(scrapy.Spider):
         for entry in parsed.entries:
             self.health.count("entries_seen")
             key = normalize_url(entry.url)
+            if not self._allowed(entry.url):
+                self.health.count("skipped_offsite")
+                continue
             if key in self.known_urls:
                 self.health.count("skipped_known")
                 continue
@@ -58,11 +62,20 @@ class FeedSpider(scrapy.Spider):
                 self.health.count("skipped_limit")
                 continue
             self._scheduled.add(key)
+            # dont_filter: _scheduled already dedupes, and Scrapy's dupe filter would otherwise end a
+            # redirect loop silently instead of reporting it
             yield scrapy.Request(
-                entry.url, callback=self.parse_article, errback=self.page_failed,
+                entry.url, callback=self.parse_article, errback=self.page_failed, dont_filter=True,
                 cb_kwargs={"feed_url": response.url, "feed_title": entry.title,
                            "feed_published": entry.published},
             )
+
+    def _allowed(self, url: str) -> bool:
+        """http(s) on one of the source's allowed domains or their subdomains."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        return parts.scheme in ("http", "https") and any(
+            host == d or host.endswith("." + d) for d in (d.lower() for d in self.allowed_domains))
 
     def parse_article(self, response: Response, feed_url: str, feed_title: str | None,
                       feed_published: datetime | None) -> Iterator[PageItem]:
@@ -70,6 +83,9 @@ class FeedSpider(scrapy.Spider):
         content_type = response.headers.get("Content-Type", b"").decode("latin-1").lower()
         if not isinstance(response, scrapy.http.TextResponse) or "html" not in content_type:
             self.health.fail("not_html", response.url, f"content type {content_type or 'missing'}")
+            return
+        if b"\x00" in response.body[:2048]:
+            self.health.fail("not_html", response.url, "binary content served as HTML")
             return
         yield PageItem(
             draft=extract_article(response.text, response.url),
