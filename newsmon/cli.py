@@ -304,6 +304,17 @@ def sources_list(
     out.print(table)
 
 
+@sources_app.command("health")
+def sources_health(
+    format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json (JSON lines).")] = "table",
+) -> None:
+    """Per source: last success, articles per day and error rate over 14 days, broken flag."""
+    from newsmon import pipeline
+
+    columns, rows = pipeline.run_sql(_settings(), "select * from source_health")
+    _print_rows(columns, rows, format)
+
+
 @sources_app.command("check")
 def sources_check(
     name_or_url: Annotated[str, typer.Argument(help="A source name from sources.yaml, a feed URL or a homepage URL.")],

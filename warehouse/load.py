@@ -75,13 +75,22 @@ def upsert_articles(con: duckdb.DuckDBPyConnection, staging_paths: Sequence[Path
 def record_crawl_runs(con: duckdb.DuckDBPyConnection, results: Iterable[CrawlResult]) -> int:
     rows = [
         [r.run_id, r.source, r.started_at, r.finished_at, r.ok, r.articles, r.entries_seen,
-         r.pages_fetched, r.skipped_known, len(r.failures), r.error, json.dumps(list(r.failures))]
+         r.pages_fetched, r.skipped_known, _failures_total(r), r.error, json.dumps(list(r.failures)),
+         json.dumps(r.counts)]
         for r in results
     ]
     if rows:
         con.executemany(
-            "insert or replace into crawl_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            "insert or replace into crawl_runs (run_id, source, started_at, finished_at, ok, articles, entries_seen,"
+            " pages_fetched, skipped_known, failures_total, error, failures, counts)"
+            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     return len(rows)
+
+
+def _failures_total(result: CrawlResult) -> int:
+    """All failures, also those past the ones kept verbatim in the failures list."""
+    counted = sum(v for k, v in result.counts.items() if k.startswith("failed_"))
+    return max(counted, len(result.failures), 0 if result.ok else 1)
 
 
 def known_urls(con: duckdb.DuckDBPyConnection, domains: Sequence[str]) -> list[str]:

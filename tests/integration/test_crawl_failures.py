@@ -71,3 +71,30 @@ def test_bad_sources_are_recorded_and_good_one_loads(settings):
     assert json.loads(by_source["malformed"][3])[0]["kind"] == "parse"
     _, titles = pipeline.run_sql(settings, "select title, canonical_url from articles order by title")
     assert titles == [("Port tries scheduler", f"{site.base_url}/a/1"), ("Second story", f"{site.base_url}/a/2")]
+
+
+def test_sources_health_command_shows_the_failed_source(settings):
+    import os
+    import subprocess
+    import sys
+
+    with _site() as site:
+        sources = [
+            Source(name="good", homepage=f"{site.base_url}/", feeds=(f"{site.base_url}/feed.xml",),
+                   allowed_domains=("127.0.0.1",)),
+            Source(name="server-error", homepage=f"{site.base_url}/", feeds=(f"{site.base_url}/error.xml",),
+                   allowed_domains=("127.0.0.1",)),
+        ]
+        results = pipeline.crawl_sources(sources, run_id="2026-11-18", settings=settings)
+        pipeline.load_run(settings, "2026-11-18", sources, results)
+    env = {**os.environ, "NEWSMON_DATA_DIR": str(settings.data_dir)}
+    out = subprocess.run([sys.executable, "-m", "newsmon", "sources", "health", "--format", "json"],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    rows = {r["source"]: r for r in map(json.loads, out.stdout.splitlines())}
+    assert rows["good"]["articles_14d"] == 2 and rows["good"]["error_rate_14d"] == 0.0
+    assert rows["server-error"]["error_rate_14d"] == 1.0
+    assert rows["server-error"]["last_success"] is None
+    assert rows["server-error"]["last_error"] == "http: HTTP 500"
+    _, counts = pipeline.run_sql(settings, "select counts->>'$.failed_http' from crawl_runs where source = 'good'")
+    assert counts == [("1",)]
