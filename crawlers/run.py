@@ -13,6 +13,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from crawlers.conditional import FeedState
 from newsmon.domain import normalize_url
 
 
@@ -60,12 +61,15 @@ def crawl(spec: dict) -> dict:
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(FeedSpider)
     since = datetime.fromisoformat(spec["since"]) if spec.get("since") else None
+    states = {r["url"]: FeedState.from_record(r) for r in spec.get("feed_states") or []}
     process.crawl(crawler, source=source, known_urls=frozenset(known), since=since,
-                  max_articles=source.get("max_articles") or spec["crawl"]["max_articles_per_source"])
+                  max_articles=source.get("max_articles") or spec["crawl"]["max_articles_per_source"],
+                  feed_states=states, revalidate_after=spec["crawl"].get("feed_revalidate_after", 4))
     process.start()
-    health = crawler.spider.health
+    spider = crawler.spider
+    health = spider.health
     feeds = len(source.get("feeds", []))
-    feeds_ok = health.counts["feeds_fetched"] - sum(
+    feeds_ok = health.counts["feeds_fetched"] + health.counts["feeds_not_modified"] - sum(
         1 for f in health.failures if f["feed"] and f["kind"] == "parse")
     first_feed_error = next((f for f in health.failures if f["feed"]), None)
     ok = feeds == 0 or feeds_ok > 0
@@ -84,6 +88,7 @@ def crawl(spec: dict) -> dict:
         "started_at": started.isoformat(),
         "finished_at": datetime.now(UTC).isoformat(),
         "counts": dict(health.counts),
+        "feed_states": [state.to_record() for state in spider.feed_states.values() if state.status],
     }
 
 

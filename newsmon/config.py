@@ -31,6 +31,7 @@ class CrawlSettings(BaseModel):
     source_timeout: float = Field(900.0, gt=0, description="seconds a source's crawl may take")
     parallel_sources: int = Field(2, ge=1, description="crawl subprocesses at once")
     allow_private_hosts: bool = False
+    feed_revalidate_after: int = Field(4, ge=1, description="304s in a row before one full fetch")
 
 
 class WarehouseSettings(BaseModel):

@@ -170,10 +170,12 @@ class CrawlResult:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     counts: dict = field(default_factory=dict)
+    feed_states: tuple[dict, ...] = ()  # conditional-GET state per feed, as crawlers.conditional records it
 
     def to_record(self) -> dict:
         record = asdict(self)
         record["failures"] = list(self.failures)
+        record["feed_states"] = list(self.feed_states)
         for key in ("started_at", "finished_at"):
             if record[key] is not None:
                 record[key] = record[key].isoformat()
@@ -183,6 +185,7 @@ class CrawlResult:
     def from_record(cls, record: dict) -> CrawlResult:
         values = dict(record)
         values["failures"] = tuple(values.get("failures") or ())
+        values["feed_states"] = tuple(values.get("feed_states") or ())
         for key in ("started_at", "finished_at"):
             if values.get(key):
                 values[key] = utc_naive(datetime.fromisoformat(values[key]))

@@ -83,22 +83,35 @@ def run_dir(settings: Settings, run_id: str) -> Path:
     return settings.staging_dir / run_id
 
 
-def _known_urls(settings: Settings, source: Source) -> list[str]:
+def _read_only(settings: Settings, read: Callable, default):
+    """read(con) on a read-only connection; default when there is no usable warehouse yet."""
     from warehouse.db import WarehouseError, connect
-    from warehouse.load import known_urls
 
     if not Path(settings.warehouse_path).exists():
-        return []
+        return default
     try:
         con = connect(settings.warehouse_path, read_only=True)
     except WarehouseError:
-        return []
+        return default
     try:
-        return sorted({normalize_url(u) for u in known_urls(con, source.allowed_domains)})
-    except Exception:  # a warehouse without the articles table yet
-        return []
+        return read(con)
+    except Exception:  # a warehouse from before these tables: nothing known yet
+        return default
     finally:
         con.close()
+
+
+def _known_urls(settings: Settings, source: Source) -> list[str]:
+    from warehouse.load import known_urls
+
+    return _read_only(settings, lambda con: sorted(
+        {normalize_url(u) for u in known_urls(con, source.allowed_domains)}), [])
+
+
+def _feed_states(settings: Settings, source: Source) -> list[dict]:
+    from warehouse.load import feed_states
+
+    return _read_only(settings, lambda con: feed_states(con, source.feeds), [])
 
 
 def crawl_source(source: Source, *, run_id: str, settings: Settings,
@@ -120,6 +133,7 @@ def crawl_source(source: Source, *, run_id: str, settings: Settings,
         "source": source_record, "run_id": run_id, "staging_path": str(staging),
         "summary_path": str(summary), "log_path": str(directory / f"{source.name}.log"),
         "known_urls": _known_urls(settings, source),
+        "feed_states": _feed_states(settings, source),
         "since": since.isoformat() if since else None,
         "crawl": settings.crawl.model_dump(),
     }
@@ -266,7 +280,7 @@ def staged_results(settings: Settings, run_id: str) -> list[CrawlResult]:
 def load_run(settings: Settings, run_id: str, sources: Iterable[Source] = (),
              results: Iterable[CrawlResult] | None = None) -> LoadReport:
     """Upsert a run's staging files, its crawl results and the source list into the warehouse."""
-    from warehouse.load import record_crawl_runs, upsert_articles, upsert_sources
+    from warehouse.load import record_crawl_runs, upsert_articles, upsert_feed_states, upsert_sources
 
     directory = run_dir(settings, run_id)
     if not directory.exists():
@@ -277,6 +291,7 @@ def load_run(settings: Settings, run_id: str, sources: Iterable[Source] = (),
         upsert_sources(con, sources)
         counts = upsert_articles(con, paths)
         runs = record_crawl_runs(con, results)
+        upsert_feed_states(con, results)
     return LoadReport(run_id=run_id, files=len(paths), crawl_runs=runs, **counts)
 
 

@@ -106,3 +106,30 @@ def known_urls(con: duckdb.DuckDBPyConnection, domains: Sequence[str]) -> list[s
         [list(domains)],
     ).fetchall()
     return sorted({u for row in rows for u in row})
+
+
+_FEED_STATE_COLUMNS = ["feed_url", "source", "etag", "last_modified", "body_hash", "not_modified_streak",
+                       "validators_unreliable", "fetched_at", "changed_at", "status"]
+
+
+def upsert_feed_states(con: duckdb.DuckDBPyConnection, results: Iterable[CrawlResult]) -> int:
+    rows = [[s["url"], r.source, s.get("etag"), s.get("last_modified"), s.get("body_hash"),
+             s.get("not_modified_streak", 0), bool(s.get("validators_unreliable")), s.get("fetched_at"),
+             s.get("changed_at"), s.get("status")]
+            for r in results for s in r.feed_states]
+    if rows:
+        columns = ", ".join(_FEED_STATE_COLUMNS)
+        con.executemany(f"insert or replace into feed_states ({columns}) values ({', '.join('?' * len(rows[0]))})",
+                        rows)
+    return len(rows)
+
+
+def feed_states(con: duckdb.DuckDBPyConnection, feed_urls: Sequence[str]) -> list[dict]:
+    """Stored states of these feeds, as crawl specs carry them."""
+    result = con.execute(
+        "select feed_url as url, etag, last_modified, body_hash, not_modified_streak, validators_unreliable,"
+        " strftime(fetched_at, '%Y-%m-%dT%H:%M:%S') as fetched_at,"
+        " strftime(changed_at, '%Y-%m-%dT%H:%M:%S') as changed_at, status"
+        " from feed_states where feed_url in (select unnest(?::varchar[]))", [list(feed_urls)])
+    columns = [d[0] for d in result.description]
+    return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]

@@ -11,6 +11,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawlers.conditional import FeedState, after_not_modified, after_response, request_headers
 from crawlers.extract import extract_article
 from crawlers.feeds import parse_feed
 from crawlers.health import Health, classify_failure
@@ -18,12 +19,21 @@ from crawlers.items import PageItem
 from newsmon.domain import normalize_url
 
 
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
 class FeedSpider(scrapy.Spider):
     name = "feeds"
 
     def __init__(self, source: dict, known_urls: frozenset[str] = frozenset(),
-                 since: datetime | None = None, max_articles: int = 200, **kwargs: Any) -> None:
+                 since: datetime | None = None, max_articles: int = 200,
+                 feed_states: dict[str, FeedState] | None = None, revalidate_after: int = 4,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.feed_states: dict[str, FeedState] = dict(feed_states or {})
+        self.revalidate_after = revalidate_after
         self.source = source
         self.allowed_domains = list(source.get("allowed_domains") or [])
         self.known_urls = known_urls
@@ -34,11 +44,24 @@ class FeedSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.source.get("feeds", []):
-            yield scrapy.Request(url, callback=self.parse_feed, errback=self.feed_failed,
-                                 dont_filter=True, meta={"allow_offsite": True})
+            headers = request_headers(self.feed_states.get(url), self.revalidate_after)
+            yield scrapy.Request(url, callback=self.parse_feed, errback=self.feed_failed, headers=headers,
+                                 dont_filter=True, cb_kwargs={"feed": url},
+                                 meta={"allow_offsite": True, "handle_httpstatus_list": [304]})
 
-    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_feed(self, response: Response, feed: str) -> Iterator[scrapy.Request]:
+        now = datetime.now(UTC).replace(tzinfo=None)
+        previous = self.feed_states.get(feed)
+        if response.status == 304 and previous is not None:
+            self.health.count("feeds_not_modified")
+            self.feed_states[feed] = after_not_modified(previous, now)
+            return
         self.health.count("feeds_fetched")
+        self.feed_states[feed], changed = after_response(
+            previous, feed, response.body, etag=_header(response, b"ETag"),
+            last_modified=_header(response, b"Last-Modified"), now=now, revalidate_after=self.revalidate_after)
+        # an unchanged feed is still read: entries that failed last time are retried, known ones skipped
+        self.health.count("feeds_changed" if changed else "feeds_unchanged")
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         parsed = parse_feed(response.body, response.url, content_type)
         if parsed.error:

@@ -20,7 +20,7 @@ def test_sample_site_end_to_end_and_idempotent_rerun(model_settings, sample_site
 
     first = pipeline.run_daily(model_settings, run_id="2026-11-23", sources=sources)
     assert all(r.ok for r in first.results), [r.error for r in first.results]
-    fetched_first = _article_requests(sample_site)
+    assert len(set(_article_requests(sample_site))) == len(manifest)
 
     _, rows = pipeline.run_sql(model_settings, "select title, published_at, text, canonical_url from articles")
     by_title = {row[0]: row for row in rows}
@@ -38,9 +38,15 @@ def test_sample_site_end_to_end_and_idempotent_rerun(model_settings, sample_site
 
     checksum = "select count(*), sum(hash(article_id, title, text, published_at)) from articles"
     _, before = pipeline.run_sql(model_settings, checksum)
+    sample_site.requests.clear()
     second = pipeline.run_daily(model_settings, run_id="2026-11-24", sources=sources)
     assert second.load.inserted == 0 and second.scored == 0
-    assert _article_requests(sample_site) == fetched_first  # nothing fetched again
+    assert _article_requests(sample_site) == []  # nothing fetched again
+    feed_statuses = sorted((path, status) for _, path, status in sample_site.requests if path.startswith("/feeds/"))
+    assert feed_statuses == [("/feeds/atom.xml", 304), ("/feeds/rss.xml", 304)]
+    assert all(r.counts.get("feeds_not_modified") == 1 for r in second.results)
+    _, states = pipeline.run_sql(model_settings, "select status, not_modified_streak from feed_states")
+    assert states == [(304, 1), (304, 1)]
     _, after = pipeline.run_sql(model_settings, checksum)
     assert after == before
 
