@@ -206,12 +206,13 @@ def normalize(
     feed_published: datetime | None = None,
     feed_url: str | None = None,
     run_id: str | None = None,
+    listed_in: str = "feed",
 ) -> Article:
     """Turn a draft into the shared Article record: canonical URL, id, UTC dates, language, hashes."""
     canonical = canonical_url(draft.url, draft.canonical_link)
     text = normalize_text(draft.text)
     title = normalize_text(draft.title or feed_title or "").replace("\n", " ")
-    published, published_from = feed_published, "feed" if feed_published else None
+    published, published_from = feed_published, listed_in if feed_published else None
     if published is None:
         published, published_from = parse_date(draft.published), "page"
     if published is None:

@@ -16,3 +16,4 @@ class PageItem:
     feed_url: str | None = None
     feed_title: str | None = None
     feed_published: datetime | None = None
+    listing: str = "feed"  # feed or sitemap: where the entry (and feed_published) came from

@@ -44,6 +44,7 @@ class NormalizePipeline:
         return normalize(
             item.draft, source=self.source, fetched_at=item.fetched_at, feed_title=item.feed_title,
             feed_published=item.feed_published, feed_url=item.feed_url, run_id=self.run_id,
+            listed_in=item.listing,
         )
 
 

@@ -47,7 +47,7 @@ def crawl(spec: dict) -> dict:
     from scrapy.crawler import CrawlerProcess
 
     from crawlers.settings import scrapy_settings
-    from crawlers.spiders.feeds import FeedSpider
+    from crawlers.spiders.source import SourceSpider
 
     source = spec["source"]
     staging = Path(spec["staging_path"])
@@ -59,7 +59,7 @@ def crawl(spec: dict) -> dict:
         log_path=spec["log_path"], crawl_delay=source.get("crawl_delay"),
     )
     process = CrawlerProcess(settings)
-    crawler = process.create_crawler(FeedSpider)
+    crawler = process.create_crawler(SourceSpider)
     since = datetime.fromisoformat(spec["since"]) if spec.get("since") else None
     states = {r["url"]: FeedState.from_record(r) for r in spec.get("feed_states") or []}
     process.crawl(crawler, source=source, known_urls=frozenset(known), since=since,
@@ -68,11 +68,13 @@ def crawl(spec: dict) -> dict:
     process.start()
     spider = crawler.spider
     health = spider.health
-    feeds = len(source.get("feeds", []))
-    feeds_ok = health.counts["feeds_fetched"] + health.counts["feeds_not_modified"] - sum(
-        1 for f in health.failures if f["feed"] and f["kind"] == "parse")
+    # a source is ok when at least one of its listings (feeds, sitemaps) was read
+    listings = len(source.get("feeds", [])) + len(source.get("sitemaps", []))
+    listings_read = (health.counts["feeds_fetched"] + health.counts["feeds_not_modified"]
+                     + health.counts["sitemaps_fetched"]
+                     - sum(1 for f in health.failures if f["feed"] and f["kind"] == "parse"))
     first_feed_error = next((f for f in health.failures if f["feed"]), None)
-    ok = feeds == 0 or feeds_ok > 0
+    ok = listings == 0 or listings_read > 0
     return {
         "source": source["name"],
         "run_id": spec["run_id"],

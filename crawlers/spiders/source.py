@@ -1,4 +1,5 @@
-"""Feed spider: RSS/Atom entries (feedparser) followed to their article pages."""
+"""The source spider: RSS/Atom feeds and sitemaps (indexes, gzip, Google News; robots.txt's Sitemap
+lines when a sitemap URL is a robots.txt), every entry followed through one article-page path."""
 
 from __future__ import annotations
 
@@ -12,11 +13,16 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawlers.conditional import FeedState, after_not_modified, after_response, request_headers
+from crawlers.discover import robots_sitemaps
 from crawlers.extract import extract_article
 from crawlers.feeds import parse_feed
 from crawlers.health import Health, classify_failure
 from crawlers.items import PageItem
+from crawlers.sitemaps import parse_sitemap
 from newsmon.domain import normalize_url
+
+_MAX_SITEMAP_DEPTH = 3  # robots.txt -> index -> index -> urlset
+_MAX_CHILD_SITEMAPS = 50
 
 
 def _header(response: Response, name: bytes) -> str | None:
@@ -24,8 +30,8 @@ def _header(response: Response, name: bytes) -> str | None:
     return value.decode("latin-1") if value else None
 
 
-class FeedSpider(scrapy.Spider):
-    name = "feeds"
+class SourceSpider(scrapy.Spider):
+    name = "source"
 
     def __init__(self, source: dict, known_urls: frozenset[str] = frozenset(),
                  since: datetime | None = None, max_articles: int = 200,
@@ -48,6 +54,8 @@ class FeedSpider(scrapy.Spider):
             yield scrapy.Request(url, callback=self.parse_feed, errback=self.feed_failed, headers=headers,
                                  dont_filter=True, cb_kwargs={"feed": url},
                                  meta={"allow_offsite": True, "handle_httpstatus_list": [304]})
+        for url in self.source.get("sitemaps", []):
+            yield self._sitemap_request(url, 0)
 
     def parse_feed(self, response: Response, feed: str) -> Iterator[scrapy.Request]:
         now = datetime.now(UTC).replace(tzinfo=None)
@@ -68,30 +76,66 @@ class FeedSpider(scrapy.Spider):
             self.health.fail("parse", response.url, parsed.error, feed=True)
             return
         for entry in parsed.entries:
-            self.health.count("entries_seen")
-            key = normalize_url(entry.url)
-            if not self._allowed(entry.url):
-                self.health.count("skipped_offsite")
-                continue
-            if key in self.known_urls:
-                self.health.count("skipped_known")
-                continue
-            if key in self._scheduled:
-                continue
-            if self.since and entry.published and entry.published < self.since:
-                self.health.count("skipped_old")
-                continue
-            if len(self._scheduled) >= self.max_articles:
-                self.health.count("skipped_limit")
-                continue
+            request = self.follow(entry.url, title=entry.title, published=entry.published,
+                                  listing_url=response.url, listing="feed")
+            if request is not None:
+                yield request
+
+    def parse_sitemap(self, response: Response, depth: int = 0) -> Iterator[scrapy.Request]:
+        """A sitemap index (children followed, newest first) or URL set (entries followed, newest first)."""
+        self.health.count("sitemaps_fetched")
+        if response.url.endswith("/robots.txt"):
+            for url in robots_sitemaps(response.text, response.url)[:_MAX_CHILD_SITEMAPS]:
+                yield self._sitemap_request(url, depth + 1)
+            return
+        parsed = parse_sitemap(response.body, response.url)
+        if parsed.error:
+            self.health.fail("parse", response.url, parsed.error, feed=True)
+            return
+        newest_first = sorted(parsed.entries, key=lambda e: e.published or e.lastmod or datetime.min, reverse=True)
+        if parsed.kind == "index":
+            children = [e for e in newest_first if not (self.since and e.lastmod and e.lastmod < self.since)]
+            self.health.count("skipped_old", len(newest_first) - len(children))
+            if depth < _MAX_SITEMAP_DEPTH:
+                for child in children[:_MAX_CHILD_SITEMAPS]:
+                    yield self._sitemap_request(child.url, depth + 1)
+            return
+        for entry in newest_first:
+            request = self.follow(entry.url, title=entry.title, published=entry.published,
+                                  listing_url=response.url, listing="sitemap", dated=entry.published or entry.lastmod)
+            if request is not None:
+                yield request
+
+    def _sitemap_request(self, url: str, depth: int) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_sitemap, errback=self.feed_failed, dont_filter=True,
+                              cb_kwargs={"depth": depth}, meta={"allow_offsite": True})
+
+    def follow(self, url: str, *, title: str | None, published: datetime | None, listing_url: str,
+               listing: str, dated: datetime | None = None) -> scrapy.Request | None:
+        """The one article-page path for every kind of listing: filters, then a request."""
+        self.health.count("entries_seen")
+        key = normalize_url(url)
+        dated = dated or published
+        if not self._allowed(url):
+            self.health.count("skipped_offsite")
+        elif key in self.known_urls:
+            self.health.count("skipped_known")
+        elif key in self._scheduled:
+            pass
+        elif self.since and dated and dated < self.since:
+            self.health.count("skipped_old")
+        elif len(self._scheduled) >= self.max_articles:
+            self.health.count("skipped_limit")
+        else:
             self._scheduled.add(key)
             # dont_filter: _scheduled already dedupes, and Scrapy's dupe filter would otherwise end a
             # redirect loop silently instead of reporting it
-            yield scrapy.Request(
-                entry.url, callback=self.parse_article, errback=self.page_failed, dont_filter=True,
-                cb_kwargs={"feed_url": response.url, "feed_title": entry.title,
-                           "feed_published": entry.published},
+            return scrapy.Request(
+                url, callback=self.parse_article, errback=self.page_failed, dont_filter=True,
+                cb_kwargs={"feed_url": listing_url, "feed_title": title, "feed_published": published,
+                           "listing": listing},
             )
+        return None
 
     def _allowed(self, url: str) -> bool:
         """http(s) on one of the source's allowed domains or their subdomains."""
@@ -101,7 +145,7 @@ class FeedSpider(scrapy.Spider):
             host == d or host.endswith("." + d) for d in (d.lower() for d in self.allowed_domains))
 
     def parse_article(self, response: Response, feed_url: str, feed_title: str | None,
-                      feed_published: datetime | None) -> Iterator[PageItem]:
+                      feed_published: datetime | None, listing: str = "feed") -> Iterator[PageItem]:
         self.health.count("pages_fetched")
         content_type = response.headers.get("Content-Type", b"").decode("latin-1").lower()
         if not isinstance(response, scrapy.http.TextResponse) or "html" not in content_type:
@@ -117,6 +161,7 @@ class FeedSpider(scrapy.Spider):
             feed_url=feed_url,
             feed_title=feed_title,
             feed_published=feed_published,
+            listing=listing,
         )
 
     def feed_failed(self, failure: Failure) -> None:
