@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import urljoin
+import re
+from collections.abc import Sequence
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 
@@ -36,4 +38,41 @@ def robots_sitemaps(robots_txt: str, base_url: str) -> list[str]:
             url = urljoin(base_url, value.strip())
             if url not in found:
                 found.append(url)
+    return found
+
+
+_DATE_IN_PATH = re.compile(r"/(19|20)\d{2}/")
+
+
+def looks_like_article(path: str) -> bool:
+    """Without the source's own patterns: a dated path, or a slug of four or more words."""
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    last = last.rsplit(".", 1)[0]
+    return bool(_DATE_IN_PATH.search(path)) or last.count("-") >= 3
+
+
+def article_links(html: str, base_url: str, include: Sequence[str] = (), exclude: Sequence[str] = ()) -> list[str]:
+    """Links on a section page that lead to articles, in page order, without repeats or fragments.
+
+    include/exclude are regular expressions searched in the absolute URL; with no include
+    patterns, `looks_like_article` decides."""
+    try:
+        tree = lxml.html.fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return []
+    wanted = [re.compile(p) for p in include]
+    unwanted = [re.compile(p) for p in exclude]
+    page = base_url.split("#")[0]
+    found: list[str] = []
+    for href in tree.xpath("//body//a/@href"):
+        url = urljoin(base_url, href.strip()).split("#")[0]
+        if not url.startswith(("http://", "https://")) or url == page or url in found:
+            continue
+        if any(p.search(url) for p in unwanted):
+            continue
+        if wanted and not any(p.search(url) for p in wanted):
+            continue
+        if not wanted and not looks_like_article(urlsplit(url).path):
+            continue
+        found.append(url)
     return found

@@ -145,6 +145,8 @@ class Source:
     sitemaps: tuple[str, ...] = ()
     sections: tuple[str, ...] = ()
     allowed_domains: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()  # regexes an article URL from a section page must match (one of)
+    exclude: tuple[str, ...] = ()  # regexes that rule a URL out
     language: str | None = None
     max_articles: int | None = None
     crawl_delay: float | None = None

@@ -127,6 +127,7 @@ def crawl_source(source: Source, *, run_id: str, settings: Settings,
         "name": source.name, "homepage": source.homepage, "feeds": list(source.feeds),
         "sitemaps": list(source.sitemaps), "sections": list(source.sections),
         "allowed_domains": list(source.allowed_domains), "max_articles": source.max_articles,
+        "include": list(source.include), "exclude": list(source.exclude),
         "crawl_delay": source.crawl_delay,
     }
     spec = {

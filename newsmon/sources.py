@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -31,6 +32,8 @@ class _SourceEntry(BaseModel):
     sitemaps: list[str] = Field(default_factory=list)
     sections: list[str] = Field(default_factory=list)
     allowed_domains: list[str] = Field(default_factory=list)
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
     language: str | None = None
     max_articles: int | None = Field(None, ge=1)
     crawl_delay: float | None = Field(None, ge=0)
@@ -48,12 +51,23 @@ class _SourceEntry(BaseModel):
     def _urls(cls, values: list[str]) -> list[str]:
         return [_check_http_url(v) for v in values]
 
+    @field_validator("include", "exclude")
+    @classmethod
+    def _patterns(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {value!r} ({exc})") from None
+        return values
+
     def to_source(self) -> Source:
         domains = self.allowed_domains or [urlsplit(self.homepage).hostname or ""]
         return Source(
             name=self.name, homepage=self.homepage, feeds=tuple(self.feeds),
             sitemaps=tuple(self.sitemaps), sections=tuple(self.sections),
-            allowed_domains=tuple(domains), language=self.language,
+            allowed_domains=tuple(domains), include=tuple(self.include), exclude=tuple(self.exclude),
+            language=self.language,
             max_articles=self.max_articles, crawl_delay=self.crawl_delay, enabled=self.enabled,
             allow_private_hosts=self.allow_private_hosts, tags=tuple(self.tags),
         )

@@ -1,5 +1,5 @@
-"""The source spider: RSS/Atom feeds and sitemaps (indexes, gzip, Google News; robots.txt's Sitemap
-lines when a sitemap URL is a robots.txt), every entry followed through one article-page path."""
+"""The source spider: RSS/Atom feeds, sitemaps (indexes, gzip, Google News; robots.txt's Sitemap lines
+when a sitemap URL is a robots.txt) and section pages, every entry through one article-page path."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawlers.conditional import FeedState, after_not_modified, after_response, request_headers
-from crawlers.discover import robots_sitemaps
+from crawlers.discover import article_links, robots_sitemaps
 from crawlers.extract import extract_article
 from crawlers.feeds import parse_feed
 from crawlers.health import Health, classify_failure
@@ -56,6 +56,22 @@ class SourceSpider(scrapy.Spider):
                                  meta={"allow_offsite": True, "handle_httpstatus_list": [304]})
         for url in self.source.get("sitemaps", []):
             yield self._sitemap_request(url, 0)
+        for url in self.source.get("sections", []):
+            yield scrapy.Request(url, callback=self.parse_section, errback=self.feed_failed, dont_filter=True,
+                                 meta={"allow_offsite": True})
+
+    def parse_section(self, response: Response) -> Iterator[scrapy.Request]:
+        """A section or home page: its article links, depth 1 (articles' own links are not followed)."""
+        self.health.count("sections_fetched")
+        if not isinstance(response, scrapy.http.TextResponse):
+            self.health.fail("not_html", response.url, "section page is not text", feed=True)
+            return
+        links = article_links(response.text, response.url, self.source.get("include") or (),
+                              self.source.get("exclude") or ())
+        for url in links:
+            request = self.follow(url, title=None, published=None, listing_url=response.url, listing="section")
+            if request is not None:
+                yield request
 
     def parse_feed(self, response: Response, feed: str) -> Iterator[scrapy.Request]:
         now = datetime.now(UTC).replace(tzinfo=None)

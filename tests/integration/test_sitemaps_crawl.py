@@ -52,3 +52,23 @@ def test_index_gzip_news_sitemap_and_since_filter(settings):
     assert "/archive.xml" not in requested and "/a/old" not in requested
     _, rows = pipeline.run_sql(settings, "select title, published_at, published_from from articles")
     assert rows == [("New story", datetime(2026, 11, 19, 8, 0), "sitemap")]
+
+
+def test_section_pages_depth_one_with_exclude_pattern(settings, sample_site):
+    import re
+    from pathlib import Path
+
+    site_dir = Path(__file__).parents[2] / "newsmon" / "sample_site" / "site" / "section"
+    expected = set()
+    for page in ("ai.html", "policy.html"):
+        expected |= set(re.findall(r'href="(/news/[^"#?]+)"', (site_dir / page).read_text()))
+    excluded = {p for p in expected if "veridian" in p}
+    source = Source(name="sections", homepage=f"{sample_site.base_url}/",
+                    sections=(f"{sample_site.base_url}/section/ai.html", f"{sample_site.base_url}/section/policy.html"),
+                    allowed_domains=("127.0.0.1",), exclude=("veridian",))
+    sample_site.requests.clear()
+    (result,) = pipeline.crawl_sources([source], run_id="r1", settings=settings)
+    fetched = {path for _, path, _ in sample_site.requests if path.startswith("/news/")}
+    assert result.ok and excluded
+    assert fetched == expected - excluded
+    assert result.articles == len(expected - excluded)

@@ -1,0 +1,40 @@
+from crawlers.discover import article_links, feed_links, looks_like_article, robots_sitemaps
+
+SECTION = """<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml">
+<link rel="alternate" type="text/html" hreflang="de" href="/de/"></head><body>
+<nav><a href="/">Home</a> <a href="/section/robots">Robots</a> <a href="/about">About</a></nav>
+<a href="/2026/11/19/port-cranes">Port cranes</a>
+<a href="/news/hospital-rolls-out-ai-triage-tool#comments">Hospital</a>
+<a href="/news/hospital-rolls-out-ai-triage-tool">Hospital again</a>
+<a href="/sponsored/buy-our-new-robot-vacuum-today">Ad</a>
+<a href="https://other.example/2026/11/elsewhere">Other site</a>
+<a href="javascript:void(0)">js</a> <a href="mailto:tips@e.example">tips</a>
+</body></html>"""
+
+
+def test_article_links_by_heuristic_in_page_order_without_fragments_or_repeats():
+    links = article_links(SECTION, "https://e.example/section/robots")
+    assert links == ["https://e.example/2026/11/19/port-cranes",
+                     "https://e.example/news/hospital-rolls-out-ai-triage-tool",
+                     "https://e.example/sponsored/buy-our-new-robot-vacuum-today",
+                     "https://other.example/2026/11/elsewhere"]
+
+
+def test_include_and_exclude_patterns_decide_when_given():
+    links = article_links(SECTION, "https://e.example/section/robots", include=[r"e\.example/(news|20\d\d)/"],
+                          exclude=[r"/sponsored/", r"port-cranes"])
+    assert links == ["https://e.example/news/hospital-rolls-out-ai-triage-tool"]
+
+
+def test_looks_like_article():
+    assert looks_like_article("/2026/11/19/x")
+    assert looks_like_article("/tech/robots-take-over-the-night-shift.html")
+    assert not looks_like_article("/section/ai.html")
+    assert not looks_like_article("/about")
+
+
+def test_feed_links_and_robots_sitemaps():
+    assert feed_links(SECTION, "https://e.example/") == ["https://e.example/feed.xml"]
+    robots = "User-agent: *\nDisallow: /x\nSitemap: https://e.example/s.xml\nsitemap: /news.xml\n"
+    assert robots_sitemaps(robots, "https://e.example/robots.txt") == ["https://e.example/s.xml",
+                                                                      "https://e.example/news.xml"]
