@@ -50,5 +50,6 @@ def test_unreadable_and_invalid_files_give_one_line_errors(tmp_path: Path):
 
 def test_repository_sources_file_is_valid():
     sources = load_sources(Path(__file__).parents[2] / "sources.yaml")
-    assert len(sources) >= 10
+    assert len(sources) >= 40
+    assert len({s.name for s in sources}) == len(sources)
     assert all(s.feeds for s in sources)
