@@ -15,6 +15,26 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9]
 _MAX_EVIDENCE_SENTENCES = 80
 
 
+_HTML_TAG = re.compile(r"<(p|div|span|br|html|body|a|li|h[1-6]|article|section|script|style)\b[^>]*>", re.IGNORECASE)
+
+
+def plain_text(text: str) -> str:
+    """Text as given, or the visible text when HTML was passed instead (scripts and styles dropped)."""
+    if not _HTML_TAG.search(text or ""):
+        return text or ""
+    import lxml.html
+
+    try:
+        tree = lxml.html.fromstring(text)
+    except (ValueError, lxml.etree.ParserError):
+        return re.sub(r"<[^>]+>", " ", text)
+    for node in tree.xpath("//script|//style|//noscript"):
+        node.drop_tree()
+    for node in tree.iter("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "article", "section"):
+        node.tail = "\n" + (node.tail or "")  # keep block boundaries as line breaks
+    return "\n".join(line.strip() for line in tree.text_content().splitlines() if line.strip())
+
+
 def split_sentences(text: str) -> list[str]:
     sentences = [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
     return [s for s in sentences if len(s) >= 25][:_MAX_EVIDENCE_SENTENCES]
@@ -77,9 +97,13 @@ class Classifier:
         return _sigmoid(vectors @ self.coef.T + self.intercept)
 
     def predict(self, titles: list[str], texts: list[str], *, evidence: bool = True) -> list[Prediction]:
-        """One Prediction per article; empty articles are skipped with a reason, not scored."""
+        """One Prediction per article. HTML is reduced to its text; empty articles are skipped with a
+        reason; long ones are read up to max_chunks windows; non-English text is scored as it is
+        (the model was trained on English only)."""
         results: list[Prediction | None] = [None] * len(titles)
         todo = []
+        titles = [plain_text(t or "").replace("\n", " ") for t in titles]
+        texts = [plain_text(t or "") for t in texts]
         for i, (title, text) in enumerate(zip(titles, texts, strict=True)):
             if not (title or "").strip() and not (text or "").strip():
                 results[i] = Prediction({}, [], skipped="empty title and text")
