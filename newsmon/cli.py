@@ -168,6 +168,24 @@ def train() -> None:
     out.print(f"model written to {path}")
 
 
+@app.command()
+def evaluate(
+    card: Annotated[Path | None, typer.Option(help="Write the model card here (default models/MODEL_CARD.md; '-' to skip).")] = None,
+) -> None:
+    """Measure the current model on the fixed test split: precision, recall, F1, confusion counts."""
+    from newsmon import pipeline
+
+    target = None if str(card) == "-" else (card or Path("models") / "MODEL_CARD.md")
+    version, metrics = pipeline.evaluate_model(_settings(), target)
+    table = Table("label", "precision", "recall", "F1", "TP", "FP", "FN", "TN", title=f"test split: {version}")
+    for label, m in metrics.items():
+        table.add_row(label, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}",
+                      *(str(m[k]) for k in ("tp", "fp", "fn", "tn")))
+    out.print(table)
+    if target:
+        out.print(f"model card written to {target}")
+
+
 def _read_jsonl(path: Path) -> list[dict]:
     records = []
     handle = sys.stdin if str(path) == "-" else None

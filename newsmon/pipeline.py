@@ -343,6 +343,19 @@ def load_classifier(settings: Settings):
     return Classifier.load(path, batch_size=settings.model.batch_size)
 
 
+def evaluate_model(settings: Settings, card_path: Path | None = None) -> tuple[str, dict]:
+    """Measure the current model on the test split; write its model card to card_path if given."""
+    from models.card import render_card
+    from models.dataset import load_examples
+    from models.evaluate import evaluate
+
+    classifier = load_classifier(settings)
+    metrics = evaluate(classifier, load_examples())
+    if card_path is not None:
+        card_path.write_text(render_card(classifier.config, metrics), encoding="utf-8")
+    return classifier.version, metrics
+
+
 def classify_records(settings: Settings, records: list[dict]) -> Iterator[dict]:
     """Score {"id", "title", "text"} records; yields {"id", "scores", "labels", "evidence"}."""
     classifier = load_classifier(settings)

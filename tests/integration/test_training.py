@@ -51,3 +51,12 @@ def test_training_is_reproducible_with_the_fixed_seed(tmp_path, trained_model_di
     assert again.name == trained_model_dir.name
     first = json.loads((trained_model_dir / "metrics.json").read_text())
     assert json.loads((again / "metrics.json").read_text()) == first
+
+
+def test_evaluate_reproduces_training_metrics_and_writes_the_card(model_settings, trained_model_dir, tmp_path):
+    card = tmp_path / "MODEL_CARD.md"
+    version, metrics = pipeline.evaluate_model(model_settings, card)
+    assert version == trained_model_dir.name
+    assert metrics == json.loads((trained_model_dir / "metrics.json").read_text())
+    text = card.read_text()
+    assert version in text and "| integration |" in text
