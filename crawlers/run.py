@@ -71,7 +71,8 @@ def crawl(spec: dict) -> dict:
     # a source is ok when at least one of its listings (feeds, sitemaps) was read
     listings = sum(len(source.get(kind) or []) for kind in ("feeds", "sitemaps", "sections"))
     listings_read = (health.counts["feeds_fetched"] + health.counts["feeds_not_modified"]
-                     + health.counts["sitemaps_fetched"] + health.counts["sections_fetched"]
+                     + health.counts["sitemaps_fetched"] + health.counts["sitemaps_not_modified"]
+                     + health.counts["sections_fetched"]
                      - sum(1 for f in health.failures if f["feed"] and f["kind"] == "parse"))
     first_feed_error = next((f for f in health.failures if f["feed"]), None)
     ok = listings == 0 or listings_read > 0

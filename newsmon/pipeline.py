@@ -111,7 +111,7 @@ def _known_urls(settings: Settings, source: Source) -> list[str]:
 def _feed_states(settings: Settings, source: Source) -> list[dict]:
     from warehouse.load import feed_states
 
-    return _read_only(settings, lambda con: feed_states(con, source.feeds), [])
+    return _read_only(settings, lambda con: feed_states(con, source.name), [])
 
 
 def crawl_source(source: Source, *, run_id: str, settings: Settings,

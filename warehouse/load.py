@@ -124,12 +124,12 @@ def upsert_feed_states(con: duckdb.DuckDBPyConnection, results: Iterable[CrawlRe
     return len(rows)
 
 
-def feed_states(con: duckdb.DuckDBPyConnection, feed_urls: Sequence[str]) -> list[dict]:
-    """Stored states of these feeds, as crawl specs carry them."""
+def feed_states(con: duckdb.DuckDBPyConnection, source: str) -> list[dict]:
+    """Stored states of a source's feeds and sitemaps (child sitemaps too), as crawl specs carry them."""
     result = con.execute(
         "select feed_url as url, etag, last_modified, body_hash, not_modified_streak, validators_unreliable,"
         " strftime(fetched_at, '%Y-%m-%dT%H:%M:%S') as fetched_at,"
         " strftime(changed_at, '%Y-%m-%dT%H:%M:%S') as changed_at, status"
-        " from feed_states where feed_url in (select unnest(?::varchar[]))", [list(feed_urls)])
+        " from feed_states where source = ?", [source])
     columns = [d[0] for d in result.description]
     return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]

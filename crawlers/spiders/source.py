@@ -50,10 +50,7 @@ class SourceSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.source.get("feeds", []):
-            headers = request_headers(self.feed_states.get(url), self.revalidate_after)
-            yield scrapy.Request(url, callback=self.parse_feed, errback=self.feed_failed, headers=headers,
-                                 dont_filter=True, cb_kwargs={"feed": url},
-                                 meta={"allow_offsite": True, "handle_httpstatus_list": [304]})
+            yield self._listing_request(url, self.parse_feed)
         for url in self.source.get("sitemaps", []):
             yield self._sitemap_request(url, 0)
         for url in self.source.get("sections", []):
@@ -73,19 +70,33 @@ class SourceSpider(scrapy.Spider):
             if request is not None:
                 yield request
 
-    def parse_feed(self, response: Response, feed: str) -> Iterator[scrapy.Request]:
+    def _listing_request(self, url: str, callback, **cb_kwargs) -> scrapy.Request:
+        """A feed or sitemap request, conditional when the listing's state allows (see conditional.py)."""
+        headers = request_headers(self.feed_states.get(url), self.revalidate_after)
+        return scrapy.Request(url, callback=callback, errback=self.feed_failed, headers=headers, dont_filter=True,
+                              cb_kwargs={"listing_url": url, **cb_kwargs},
+                              meta={"allow_offsite": True, "handle_httpstatus_list": [304]})
+
+    def _modified(self, response: Response, url: str, kind: str) -> bool:
+        """Record the listing's new state; False when the server answered 304 Not Modified.
+
+        An unchanged body is still read: entries that failed last time are retried, known ones skipped."""
         now = datetime.now(UTC).replace(tzinfo=None)
-        previous = self.feed_states.get(feed)
+        previous = self.feed_states.get(url)
         if response.status == 304 and previous is not None:
-            self.health.count("feeds_not_modified")
-            self.feed_states[feed] = after_not_modified(previous, now)
-            return
-        self.health.count("feeds_fetched")
-        self.feed_states[feed], changed = after_response(
-            previous, feed, response.body, etag=_header(response, b"ETag"),
+            self.health.count(f"{kind}_not_modified")
+            self.feed_states[url] = after_not_modified(previous, now)
+            return False
+        self.health.count(f"{kind}_fetched")
+        self.feed_states[url], changed = after_response(
+            previous, url, response.body, etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"), now=now, revalidate_after=self.revalidate_after)
-        # an unchanged feed is still read: entries that failed last time are retried, known ones skipped
-        self.health.count("feeds_changed" if changed else "feeds_unchanged")
+        self.health.count(f"{kind}_changed" if changed else f"{kind}_unchanged")
+        return True
+
+    def parse_feed(self, response: Response, listing_url: str) -> Iterator[scrapy.Request]:
+        if not self._modified(response, listing_url, "feeds"):
+            return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         parsed = parse_feed(response.body, response.url, content_type)
         if parsed.error:
@@ -97,9 +108,10 @@ class SourceSpider(scrapy.Spider):
             if request is not None:
                 yield request
 
-    def parse_sitemap(self, response: Response, depth: int = 0) -> Iterator[scrapy.Request]:
+    def parse_sitemap(self, response: Response, listing_url: str, depth: int = 0) -> Iterator[scrapy.Request]:
         """A sitemap index (children followed, newest first) or URL set (entries followed, newest first)."""
-        self.health.count("sitemaps_fetched")
+        if not self._modified(response, listing_url, "sitemaps"):
+            return
         if response.url.endswith("/robots.txt"):
             for url in robots_sitemaps(response.text, response.url)[:_MAX_CHILD_SITEMAPS]:
                 yield self._sitemap_request(url, depth + 1)
@@ -123,8 +135,7 @@ class SourceSpider(scrapy.Spider):
                 yield request
 
     def _sitemap_request(self, url: str, depth: int) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse_sitemap, errback=self.feed_failed, dont_filter=True,
-                              cb_kwargs={"depth": depth}, meta={"allow_offsite": True})
+        return self._listing_request(url, self.parse_sitemap, depth=depth)
 
     def follow(self, url: str, *, title: str | None, published: datetime | None, listing_url: str,
                listing: str, dated: datetime | None = None) -> scrapy.Request | None:

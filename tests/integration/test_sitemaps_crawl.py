@@ -24,6 +24,12 @@ def test_sample_site_sitemap_found_through_robots_txt(settings, sample_site):
     assert {r[0] for r in rows} == {a["title"] for a in load_manifest()}
     assert {r[1] for r in rows} <= {"page", "url", "first_seen"}  # lastmod is not a publication date
 
+    sample_site.requests.clear()
+    (again,) = pipeline.crawl_sources([source], run_id="r2", settings=settings)
+    statuses = {path: status for _, path, status in sample_site.requests}
+    assert statuses["/sitemap.xml"] == 304 and again.counts["sitemaps_not_modified"] == 1
+    assert not any(path.startswith("/news/") for path in statuses)
+
 
 def test_index_gzip_news_sitemap_and_since_filter(settings):
     news = """<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"

@@ -12,8 +12,8 @@ create table feed_states (
     changed_at             timestamp,
     status                 integer
 );
-comment on table feed_states is 'Last known state of each feed for conditional GET; written by loads from crawl summaries.';
-comment on column feed_states.feed_url is 'The feed URL as configured in sources.yaml.';
+comment on table feed_states is 'Last known state of each feed and sitemap (child sitemaps too) for conditional GET; written by loads from crawl summaries.';
+comment on column feed_states.feed_url is 'URL of the feed or sitemap.';
 comment on column feed_states.source is 'sources.name the feed belongs to.';
 comment on column feed_states.etag is 'ETag of the last full response, sent back as If-None-Match.';
 comment on column feed_states.last_modified is 'Last-Modified of the last full response, sent back as If-Modified-Since.';
