@@ -233,14 +233,26 @@ def classify(
 def digest(
     week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W47 (default: the last complete week).")] = None,
     preview: Annotated[Path | None, typer.Option(help="Write the digest HTML to this file.")] = None,
+    send: Annotated[bool, typer.Option("--send", help="Email the digest (SMTP settings from NEWSMON_EMAIL__*).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="With --send: send even if this week was sent already.")] = False,
 ) -> None:
-    """Render the weekly digest of flagged articles."""
+    """Render the weekly digest to a file, or send it by email (once per week unless --force)."""
     from newsmon import pipeline
 
     week = week or pipeline.last_complete_week(_today())
+    if send:
+        result = pipeline.send_digest(_settings(), week, force=force)
+        if result["status"] == "already sent":
+            out.print(f"digest for {week} was already sent at {result['sent_at']:%Y-%m-%d %H:%M} UTC "
+                      f"({result['message_id']}); --force sends it again", soft_wrap=True)
+        else:
+            out.print(f"digest for {week} sent to {', '.join(result['recipients'])} "
+                      f"({result['articles']} articles, {result['message_id']})", soft_wrap=True)
+        if preview is None:
+            return
     target = preview or _settings().data_dir / "digests" / f"{week}.html"
     path = pipeline.render_digest_preview(_settings(), week, target)
-    out.print(f"digest for {week} written to {path}")
+    out.print(f"digest for {week} written to {path}", soft_wrap=True)
 
 
 def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:

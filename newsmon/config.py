@@ -63,6 +63,8 @@ class EmailSettings(BaseModel):
     # NoDecode: the environment gives "a@x, b@y", not JSON
     recipients: Annotated[list[str], NoDecode] = Field(default_factory=list)
     timezone: str = "UTC"
+    send_attempts: int = Field(3, ge=1)
+    retry_backoff: float = Field(2.0, ge=0, description="seconds before the first retry; doubles each time")
 
     @field_validator("recipients", mode="before")
     @classmethod

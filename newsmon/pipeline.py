@@ -470,18 +470,69 @@ def latest_article_week(settings: Settings) -> str:
     return f"{year}-W{number:02d}"
 
 
-def render_digest_preview(settings: Settings, week: str, out: Path) -> Path:
-    from newsmon.digest.render import digest_context, render_digest_html
+@dataclass(frozen=True)
+class DigestParts:
+    context: dict
+    chart_png: bytes
+    article_ids: list[str]
+
+
+def digest_parts(settings: Settings, week: str) -> DigestParts:
+    """What a week's digest shows, read from the warehouse's views."""
+    from newsmon.digest.chart import trend_chart
+    from newsmon.digest.render import digest_context
     from warehouse.db import load_query
 
     start, end = iso_week_bounds(week)
     with warehouse(settings, read_only=True) as con:
         counts = con.execute(load_query("digest_counts"), [start, end]).fetchone()
         rows = con.execute(load_query("digest_articles"), [start, end]).fetchall()
-    html = render_digest_html(digest_context(week, start, end, counts, rows))
+        points = con.execute(load_query("digest_trend"), [start]).fetchall()
+    chart = trend_chart(points, f"Share of articles flagged, 12 weeks to {week}")
+    return DigestParts(digest_context(week, start, end, counts, rows), chart, sorted({r[-1] for r in rows}))
+
+
+def render_digest_preview(settings: Settings, week: str, out: Path) -> Path:
+    """The digest's HTML as a file, the chart embedded as a data URI."""
+    import base64
+
+    from newsmon.digest.render import render_digest_html
+
+    parts = digest_parts(settings, week)
+    chart_src = "data:image/png;base64," + base64.b64encode(parts.chart_png).decode("ascii")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(html, encoding="utf-8")
+    out.write_text(render_digest_html(parts.context, chart_src), encoding="utf-8")
     return out
+
+
+def send_digest(settings: Settings, week: str, *, force: bool = False) -> dict:
+    """Send a week's digest once: a week in the `digests` ledger is skipped unless forced; the ledger
+    row is written only after the SMTP server accepted the message."""
+    from newsmon.digest.email import SendError, build_message, send_message
+    from newsmon.digest.render import render_digest_html, render_digest_text, subject_line
+
+    email = settings.email
+    if not email.recipients:
+        raise SendError("no recipients: set NEWSMON_EMAIL__RECIPIENTS (comma-separated)")
+    iso_week_bounds(week)
+    with warehouse(settings) as con:  # migrated, so the ledger exists
+        sent = con.execute("select sent_at, message_id from digests where week = ?", [week]).fetchone()
+    if sent and not force:
+        return {"week": week, "status": "already sent", "sent_at": sent[0], "message_id": sent[1]}
+    parts = digest_parts(settings, week)
+    message = build_message(
+        subject=subject_line(parts.context), sender=email.sender, recipients=email.recipients,
+        text=render_digest_text(parts.context), html=render_digest_html(parts.context, "cid:trend-chart"),
+        chart_png=parts.chart_png, chart_cid="trend-chart")
+    send_message(message, host=email.smtp_host, port=email.smtp_port, security=email.security,
+                 username=email.username, password=email.password.get_secret_value() if email.password else None,
+                 attempts=email.send_attempts, backoff=email.retry_backoff)
+    sent_at = datetime.now(UTC).replace(tzinfo=None)
+    with warehouse(settings) as con:
+        con.execute("insert or replace into digests values (?, ?, ?, ?, ?, ?)",
+                    [week, email.recipients, sent_at, message["Message-ID"], message["Subject"], parts.article_ids])
+    return {"week": week, "status": "sent", "sent_at": sent_at, "message_id": message["Message-ID"],
+            "recipients": email.recipients, "articles": len(parts.article_ids)}
 
 
 # ---------------------------------------------------------------- the daily run

@@ -1,0 +1,69 @@
+"""The digest as an email: multipart/alternative (text, and HTML with the chart inline by Content-ID),
+built with the standard library; and sending it over SMTP with retries."""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+import time
+from collections.abc import Callable
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+import css_inline
+
+from newsmon.domain import NewsmonError
+
+
+class SendError(NewsmonError):
+    """The digest could not be sent."""
+
+
+def one_line(text: str) -> str:
+    """Header-safe: no CR/LF (no header injection), no runs of spaces."""
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+def build_message(*, subject: str, sender: str, recipients: list[str], text: str, html: str,
+                  chart_png: bytes | None, chart_cid: str | None) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = one_line(subject)
+    message["From"] = one_line(sender)
+    message["To"] = ", ".join(one_line(r) for r in recipients)
+    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1] if "@" in sender else None)
+    message.set_content(text)
+    message.add_alternative(css_inline.inline(html), subtype="html")
+    if chart_png is not None and chart_cid:
+        html_part = message.get_payload()[1]
+        html_part.add_related(chart_png, maintype="image", subtype="png", cid=f"<{chart_cid}>",
+                              filename="trend.png")
+    return message
+
+
+def send_message(message: EmailMessage, *, host: str, port: int, security: str, username: str | None,
+                 password: str | None, attempts: int = 3, backoff: float = 2.0, timeout: float = 30.0,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+    """Send; retry with exponential backoff; raise SendError with a one-line reason when all fail."""
+    last = ""
+    for attempt in range(attempts):
+        try:
+            context = ssl.create_default_context()
+            if security == "ssl":
+                client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+            else:
+                client = smtplib.SMTP(host, port, timeout=timeout)
+            with client:
+                if security == "starttls":
+                    client.starttls(context=context)
+                if username:
+                    client.login(username, password or "")
+                client.send_message(message)
+            return
+        except smtplib.SMTPAuthenticationError as exc:
+            raise SendError(f"SMTP authentication refused by {host}:{port} ({exc.smtp_code})") from None
+        except (OSError, smtplib.SMTPException) as exc:
+            last = f"{exc.__class__.__name__}: {one_line(str(exc))}"
+        if attempt + 1 < attempts:
+            sleep(backoff * 2 ** attempt)
+    raise SendError(f"could not send the digest via {host}:{port} after {attempts} attempts ({last})")
