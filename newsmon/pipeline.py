@@ -505,6 +505,12 @@ def render_digest_preview(settings: Settings, week: str, out: Path) -> Path:
     return out
 
 
+def send_weekly_digest(settings: Settings, run_date: date) -> dict:
+    """The scheduled send: the last complete ISO week before run_date; a small, XCom-safe result."""
+    result = send_digest(settings, last_complete_week(run_date))
+    return {key: str(value) for key, value in result.items() if key in ("week", "status", "message_id")}
+
+
 def send_digest(settings: Settings, week: str, *, force: bool = False) -> dict:
     """Send a week's digest once: a week in the `digests` ledger is skipped unless forced; the ledger
     row is written only after the SMTP server accepted the message."""

@@ -55,3 +55,28 @@ def model_settings(settings: Settings, trained_model_dir: Path) -> Settings:
     shutil.copytree(trained_model_dir, target / trained_model_dir.name)
     (target / "LATEST").write_text(trained_model_dir.name, encoding="utf-8")
     return settings
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives: (recipients, raw message bytes)."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], bytes]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's naming)
+        self.messages.append((list(envelope.rcpt_tos), envelope.original_content or envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on 127.0.0.1: (controller, inbox)."""
+    from aiosmtpd.controller import Controller
+
+    from tests.servers import free_port
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()

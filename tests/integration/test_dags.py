@@ -63,6 +63,9 @@ print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()},
     assert daily["schedule"] == "0 0 * * *"
     assert daily["catchup"] is False and daily["max_active_runs"] == 1
     assert daily["tasks"] == ["classify_articles", "crawl_source", "list_sources", "load_staging"]
+    weekly = found["dags"]["newsmon_weekly_digest"]
+    assert weekly["schedule"] == "0 7 * * 1" and weekly["tags"] == ["newsmon"] and weekly["owners"] == ["newsmon"]
+    assert weekly["tasks"] == ["send_digest"] and weekly["max_active_runs"] == 1
 
 
 def test_daily_dag_runs_end_to_end_and_a_dead_source_does_not_stop_it(
@@ -105,3 +108,27 @@ print("STATE", run.state)
         " from articles a where source = 'sample-rss'")
     total, distinct, scored = counts[0]
     assert total > 0 and total == distinct == scored
+
+
+def test_weekly_digest_dag_sends_last_week_once(airflow_home, settings, smtp):
+    from tests.unit.test_digest import _seed
+
+    controller, inbox = smtp
+    _seed(settings, "Parcel hub switches on sorting robots")
+    env = airflow_env(airflow_home, NEWSMON_DATA_DIR=str(settings.data_dir), NEWSMON_EMAIL__SMTP_HOST="127.0.0.1",
+                      NEWSMON_EMAIL__SMTP_PORT=str(controller.port), NEWSMON_EMAIL__RECIPIENTS="a@example.org")
+    code = """
+import pendulum
+from airflow.dag_processing.dagbag import DagBag
+dag = DagBag(dag_folder=%r).dags["newsmon_weekly_digest"]
+for attempt in (1, 2):
+    run = dag.test(logical_date=pendulum.datetime(2026, 11, 23, 7, tz="UTC"))
+    print("STATE", run.state)
+""" % str(DAGS)
+    result = run_python(code, env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count("STATE success") == 2, result.stdout[-2000:] + result.stderr[-2000:]
+    assert len(inbox.messages) == 1
+    assert b"newsmon 2026-W47" in inbox.messages[0][1]
+    _, weeks = pipeline.run_sql(settings, "select week from digests")
+    assert weeks == [("2026-W47",)]

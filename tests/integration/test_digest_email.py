@@ -13,33 +13,16 @@ from aiosmtpd.smtp import AuthResult
 from newsmon import pipeline
 from newsmon.config import EmailSettings
 from newsmon.digest.email import SendError
+from tests.conftest import Inbox
 from tests.servers import free_port
 from tests.unit.test_digest import _seed
 
 USER, PASSWORD = "digest-bot", "s3cret-Passw0rd"
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's naming)
-        self.messages.append((list(envelope.rcpt_tos), envelope.original_content or envelope.content))
-        return "250 OK"
-
-
 def _authenticator(server, session, envelope, mechanism, auth_data):
     ok = auth_data.login.decode() == USER and auth_data.password.decode() == PASSWORD
     return AuthResult(success=ok, handled=False)
-
-
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, inbox
-    controller.stop()
 
 
 @pytest.fixture
