@@ -28,14 +28,20 @@ class PipelineError(NewsmonError):
 # ---------------------------------------------------------------- warehouse access
 
 @contextmanager
-def warehouse(settings: Settings, *, read_only: bool = False):
-    """A connection to the warehouse, migrated when opened for writing."""
-    from warehouse.db import connect, migrate
+def warehouse(settings: Settings, *, read_only: bool = False, require_current: bool = True):
+    """A connection to the warehouse, migrated when opened for writing; a read-only one must already
+    be at the code's schema version (unless require_current is False, as for ad-hoc SQL)."""
+    from warehouse.db import WarehouseError, applied_versions, connect, migrate, migrations
 
     con = connect(settings.warehouse_path, read_only=read_only)
     try:
         if not read_only:
             migrate(con)
+        elif require_current:
+            pending = sorted({m.version for m in migrations()} - set(applied_versions(con)))
+            if pending:
+                raise WarehouseError(f"warehouse {settings.warehouse_path} needs migrations {pending}: "
+                                     "run `newsmon db migrate`")
         yield con
     finally:
         con.close()
@@ -55,7 +61,7 @@ def migration_status(settings: Settings) -> list[tuple[int, str, bool]]:
     """(version, name, applied) for every migration the code knows."""
     from warehouse.db import applied_versions, migrations
 
-    with warehouse(settings, read_only=True) as con:
+    with warehouse(settings, read_only=True, require_current=False) as con:
         done = set(applied_versions(con))
     return [(m.version, m.name, m.version in done) for m in migrations()]
 
@@ -64,7 +70,7 @@ def run_sql(settings: Settings, query: str, *, write: bool = False) -> tuple[lis
     """Run one statement; read-only unless write. Returns (columns, rows)."""
     import duckdb
 
-    with warehouse(settings, read_only=not write) as con:
+    with warehouse(settings, read_only=not write, require_current=False) as con:
         try:
             result = con.execute(query)
             columns = [d[0] for d in result.description] if result.description else []

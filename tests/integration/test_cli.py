@@ -143,3 +143,16 @@ def test_demo_command_runs_the_pipeline_and_prints_where_things_are(tmp_path, tr
     assert (demo_dir / "digest-preview.html").read_text().count('class="article"') >= 1
     count = newsmon("sql", "select count(*) as n from articles", "--format", "csv", data_dir=demo_dir)
     assert count.stdout.splitlines() == ["n", "35"]
+
+
+def test_digest_on_an_outdated_warehouse_asks_for_migrate(tmp_path):
+    import duckdb
+
+    con = duckdb.connect(str(tmp_path / "newsmon.duckdb"))
+    con.execute("create table schema_migrations (version integer primary key, name varchar not null,"
+                " applied_at timestamp not null)")
+    con.close()
+    result = newsmon("digest", "--week", "2026-W47", data_dir=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith("run `newsmon db migrate`")
+    assert len(result.stderr.strip().splitlines()) == 1
