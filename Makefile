@@ -40,5 +40,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check newsmon crawlers models warehouse dags tests benchmarks
 	$(BIN)/ruff format --check newsmon crawlers models warehouse dags tests benchmarks || true
 
+# Local Airflow: SQLite metadata and logs under data/airflow, the DAGs from dags/, no examples.
+AIRFLOW_ENV := AIRFLOW_HOME=$(CURDIR)/data/airflow AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
+	AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__API__PORT=8080
+airflow: $(STAMP)
+	mkdir -p data/airflow
+	$(AIRFLOW_ENV) $(BIN)/airflow db migrate > data/airflow/migrate.log
+	@echo "Airflow UI: http://localhost:8080  (login: admin; the password is printed below and kept in"
+	@echo "data/airflow/simple_auth_manager_passwords.json.generated)"
+	$(AIRFLOW_ENV) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/airflow standalone
+
 clean:
 	rm -rf $(VENV) data/demo .pytest_cache
