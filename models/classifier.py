@@ -35,9 +35,11 @@ def plain_text(text: str) -> str:
     return "\n".join(line.strip() for line in tree.text_content().splitlines() if line.strip())
 
 
-def split_sentences(text: str) -> list[str]:
-    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
-    return [s for s in sentences if len(s) >= 25][:_MAX_EVIDENCE_SENTENCES]
+def split_sentences(text: str, exclude: str | None = None) -> list[str]:
+    """Sentences worth quoting: list markers stripped, short fragments and a repeated title left out."""
+    skip = " ".join((exclude or "").split()).casefold()
+    sentences = [s.strip().lstrip("-•*–— ").strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+    return [s for s in sentences if len(s) >= 25 and s.casefold() != skip][:_MAX_EVIDENCE_SENTENCES]
 
 
 @dataclass(frozen=True)
@@ -119,13 +121,13 @@ class Classifier:
                 results[i] = Prediction(
                     scores={label: round(float(probs[row, j]), 4) for j, label in enumerate(self.labels)},
                     labels=flagged,
-                    evidence=self.evidence(texts[i] or "", flagged) if evidence else {},
+                    evidence=self.evidence(texts[i] or "", flagged, title=titles[i]) if evidence else {},
                 )
         return results  # type: ignore[return-value]
 
-    def evidence(self, text: str, labels: list[str]) -> dict[str, str]:
+    def evidence(self, text: str, labels: list[str], title: str | None = None) -> dict[str, str]:
         """For each label, the sentence of the text that the head scores highest."""
-        sentences = split_sentences(text)
+        sentences = split_sentences(text, exclude=title)
         if not labels or not sentences:
             return {}
         probs = self.score_vectors(self.encoder.encode(sentences))

@@ -37,3 +37,14 @@ def test_bad_line_names_file_and_line(tmp_path):
                                                   "decentralization": 0}) + "\n")
     with pytest.raises(DatasetError, match="a.jsonl:1: labels must be 0 or 1"):
         load_examples(tmp_path)
+
+
+def test_evidence_sentences_skip_bullets_fragments_and_the_title():
+    from models.classifier import split_sentences
+
+    text = ("Port adopts crane scheduler\n- The cranes now follow a plan the system updates hourly.\n"
+            "Short bit. The operator says waiting times fell by a fifth since March.")
+    assert split_sentences(text, exclude="Port adopts crane scheduler") == [
+        "The cranes now follow a plan the system updates hourly.",
+        "The operator says waiting times fell by a fifth since March.",
+    ]
