@@ -25,6 +25,11 @@ def scrapy_settings(crawl: dict[str, Any], *, source: str, run_id: str, staging_
         "DNS_TIMEOUT": min(crawl["download_timeout"], 10),
         "RETRY_ENABLED": True,
         "RETRY_TIMES": crawl["retry_times"],
+        "NEWSMON_RETRY_BACKOFF": crawl.get("retry_backoff", 2.0),
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "crawlers.middlewares.BackoffRetryMiddleware": 550,
+        },
         "DOWNLOAD_MAXSIZE": crawl["max_page_bytes"],
         "DOWNLOAD_WARNSIZE": 0,
         "REDIRECT_MAX_TIMES": 5,

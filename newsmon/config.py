@@ -26,6 +26,7 @@ class CrawlSettings(BaseModel):
     autothrottle: bool = True
     concurrent_per_domain: int = Field(2, ge=1)
     retry_times: int = Field(2, ge=0)
+    retry_backoff: float = Field(2.0, ge=0, description="seconds before the first retry; doubles each time")
     max_page_bytes: int = Field(5 * 1024 * 1024, gt=0)
     max_articles_per_source: int = Field(200, ge=1)
     source_timeout: float = Field(900.0, gt=0, description="seconds a source's crawl may take")

@@ -15,6 +15,7 @@ class Route:
     status: int = 200
     headers: dict[str, str] | None = None
     delay: float = 0.0  # seconds before answering (slow servers)
+    fail_first: int = 0  # answer 503 to this many requests first (flaky servers)
 
 
 class RoutedServer:
@@ -23,6 +24,7 @@ class RoutedServer:
     def __init__(self, routes: dict[str, Route]) -> None:
         self.routes = routes
         self.requests: list[tuple[str, str, int]] = []
+        self.times: dict[str, list[float]] = {}  # path -> monotonic arrival times
         self._lock = threading.Lock()
         server = self
 
@@ -30,6 +32,11 @@ class RoutedServer:
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 route = server.routes.get(self.path.split("?")[0])
                 status = route.status if route else 404
+                with server._lock:
+                    server.times.setdefault(self.path, []).append(time.monotonic())
+                    if route and route.fail_first > 0:
+                        route.fail_first -= 1
+                        status = 503
                 body = route.body if route else "not found"
                 if isinstance(body, str):
                     body = body.replace("{base}", server.base_url).encode("utf-8")

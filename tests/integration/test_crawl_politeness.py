@@ -50,3 +50,21 @@ def test_refusals_are_recorded_by_kind(settings):
     assert not any(f["url"].startswith("http://localhost") for f in result.failures)
     assert "/a/private/secret" not in requested
     assert not any("elsewhere" in path for path in requested)
+
+
+def test_retries_back_off_exponentially_then_succeed(settings):
+    settings = settings.model_copy(update={"crawl": settings.crawl.model_copy(
+        update={"retry_times": 2, "retry_backoff": 0.4})})
+    routes = {
+        "/feed.xml": Route("""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>{base}/</link>
+<description>d</description><item><title>Flaky</title><link>{base}/a/flaky</link></item></channel></rss>""",
+                           "application/rss+xml"),
+        "/a/flaky": Route(ARTICLE.format(n="flaky", title="Flaky", body="Third time lucky."), fail_first=2),
+    }
+    with RoutedServer(routes) as site:
+        source = Source(name="flaky", homepage=f"{site.base_url}/", feeds=(f"{site.base_url}/feed.xml",),
+                        allowed_domains=("127.0.0.1",))
+        (result,) = pipeline.crawl_sources([source], run_id="r1", settings=settings)
+        first, second, third = site.times["/a/flaky"]
+    assert result.articles == 1 and result.failures == ()
+    assert second - first >= 0.4 and third - second >= 0.8
