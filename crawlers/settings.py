@@ -26,6 +26,17 @@ def scrapy_settings(crawl: dict[str, Any], *, source: str, run_id: str, staging_
         "RETRY_ENABLED": True,
         "RETRY_TIMES": crawl["retry_times"],
         "NEWSMON_RETRY_BACKOFF": crawl.get("retry_backoff", 2.0),
+        # a name that does not resolve will not resolve seconds later: DNS failures are not retried
+        "RETRY_EXCEPTIONS": [
+            "scrapy.exceptions.DownloadConnectionRefusedError",
+            "scrapy.exceptions.DownloadFailedError",
+            "scrapy.exceptions.DownloadTimeoutError",
+            "scrapy.exceptions.ResponseDataLossError",
+            "twisted.internet.error.ConnectionDone",
+            "twisted.internet.error.ConnectError",
+            "twisted.internet.error.ConnectionLost",
+            OSError,
+        ],
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawlers.middlewares.BackoffRetryMiddleware": 550,
