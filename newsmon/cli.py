@@ -22,8 +22,8 @@ app.add_typer(db_app, name="db")
 sources_app = typer.Typer(help="The sources in sources.yaml: list and check.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 class UserError(Exception):
