@@ -44,6 +44,22 @@ def airflow_home(tmp_path_factory) -> Path:
     return home
 
 
+def test_dag_folder_parses_in_under_a_second(airflow_home):
+    code = """
+import time
+started = time.perf_counter()
+from airflow.dag_processing.dagbag import DagBag
+imported = time.perf_counter()
+bag = DagBag(dag_folder=%r)
+print("PARSE", time.perf_counter() - imported, len(bag.dags), len(bag.import_errors))
+""" % str(DAGS)
+    result = run_python(code, airflow_env(airflow_home))
+    assert result.returncode == 0, result.stderr[-2000:]
+    _, seconds, dags, errors = result.stdout.strip().splitlines()[-1].split()
+    assert (int(dags), int(errors)) == (2, 0)
+    assert float(seconds) < 1.0  # filling the DagBag: our files, not Airflow's own import
+
+
 def test_dagbag_imports_cleanly_with_owners_tags_and_schedules(airflow_home):
     code = """
 import json
@@ -108,6 +124,15 @@ print("STATE", run.state)
         " from articles a where source = 'sample-rss'")
     total, distinct, scored = counts[0]
     assert total > 0 and total == distinct == scored
+
+    # the same logical date again: the warehouse does not change
+    checksum = ("select count(*), sum(hash(article_id, title, text, published_at)),"
+                " (select count(*) from classifications) from articles")
+    _, before = pipeline.run_sql(settings, checksum)
+    rerun = run_python(code, env)
+    assert "STATE success" in rerun.stdout, rerun.stderr[-3000:]
+    _, after = pipeline.run_sql(settings, checksum)
+    assert after == before
 
 
 def test_weekly_digest_dag_sends_last_week_once(airflow_home, settings, smtp):
