@@ -30,6 +30,8 @@ class Health:
         self.counts[name] += by
 
     def fail(self, kind: str, url: str, message: str, *, feed: bool = False) -> None:
+        if kind not in FAILURE_KINDS:  # a typo here would hide failures from source_health
+            raise ValueError(f"unknown failure kind {kind!r}")
         self.counts[f"failed_{kind}"] += 1
         if feed:
             self.counts["feeds_failed"] += 1

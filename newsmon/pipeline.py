@@ -382,7 +382,7 @@ def classify_records(settings: Settings, records: list[dict]) -> Iterator[dict]:
 
 def classify_warehouse(settings: Settings, *, on_batch: Callable[[int, int], None] | None = None) -> int:
     """Score every article without a score from the current model; return how many were scored."""
-    from warehouse.scores import insert_scores, register_model, unscored_articles
+    from warehouse.scores import article_batches, insert_scores, register_model, unscored_ids
 
     classifier = load_classifier(settings)
     config = classifier.config
@@ -392,11 +392,8 @@ def classify_warehouse(settings: Settings, *, on_batch: Callable[[int, int], Non
         register_model(con, model_version=classifier.version, base_model=config["base_model"],
                        method=config.get("method", ""), trained_at=datetime.fromisoformat(config["trained_at"]),
                        thresholds=config["thresholds"], metrics=_metrics_of(classifier), activated_at=now)
-        total = con.execute(
-            "select count(*) from articles a where not exists (select 1 from classifications c"
-            " where c.article_id = a.article_id and c.model_version = ?)", [classifier.version],
-        ).fetchone()[0]
-        for rows in unscored_articles(con, classifier.version, batch_size=256):
+        ids = unscored_ids(con, classifier.version)
+        for rows in article_batches(con, ids, batch_size=256):
             predictions = classifier.predict([r[1] for r in rows], [r[2] for r in rows])
             scores = [
                 Score(article_id=row[0], model_version=classifier.version, label=label,
@@ -407,7 +404,7 @@ def classify_warehouse(settings: Settings, *, on_batch: Callable[[int, int], Non
             insert_scores(con, scores, scored_at=now)
             scored += len(rows)
             if on_batch:
-                on_batch(scored, total)
+                on_batch(scored, len(ids))
     return scored
 
 

@@ -26,25 +26,26 @@ def register_model(con: duckdb.DuckDBPyConnection, *, model_version: str, base_m
     )
 
 
-def unscored_articles(con: duckdb.DuckDBPyConnection, model_version: str,
-                      batch_size: int = 256) -> Iterator[list[tuple[str, str, str]]]:
-    """Batches of (article_id, title, text) that have no score from this model version.
-
-    The ids are read first, so the caller may insert scores between batches.
-    """
-    ids = [row[0] for row in con.execute(
+def unscored_ids(con: duckdb.DuckDBPyConnection, model_version: str) -> list[str]:
+    """Ids of the articles that have no score from this model version, in id order."""
+    return [row[0] for row in con.execute(
         "select a.article_id from articles as a"
         " where not exists (select 1 from classifications as c"
         "   where c.article_id = a.article_id and c.model_version = ?)"
         " order by a.article_id",
         [model_version],
     ).fetchall()]
+
+
+def article_batches(con: duckdb.DuckDBPyConnection, ids: list[str],
+                    batch_size: int = 256) -> Iterator[list[tuple[str, str, str]]]:
+    """(article_id, title, text) of these articles, a batch at a time; the caller may write between
+    batches, since the ids were read before."""
     for start in range(0, len(ids), batch_size):
-        chunk = ids[start:start + batch_size]
         yield con.execute(
             "select article_id, title, text from articles where article_id in"
             " (select unnest(?::varchar[])) order by article_id",
-            [chunk],
+            [ids[start:start + batch_size]],
         ).fetchall()
 
 
