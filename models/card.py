@@ -15,12 +15,31 @@ def _versions() -> str:
             f"transformers {transformers.__version__}, scikit-learn {sklearn.__version__}")
 
 
+def _sector_section(config: dict, sectors: dict | None) -> str:
+    if not sectors:
+        return ""
+    micro = sectors["micro"]
+    rows = "\n".join(
+        f"| {name} | {m['support']} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} |"
+        for name, m in sectors["per_sector"].items())
+    return f"""
+## Sector tags
+{config.get('sector_method', '')}. Micro-averaged on the test split: precision {micro['precision']:.3f},
+recall {micro['recall']:.3f}, F1 {micro['f1']:.3f}.
+
+| sector | test articles | precision | recall | F1 |
+|---|---|---|---|---|
+{rows}
+"""
+
+
 def render_card(config: dict, metrics: dict) -> str:
     rows = "\n".join(
         f"| {label} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | "
         f"{m['tp']} | {m['fp']} | {m['fn']} | {m['tn']} | {config['thresholds'][label]:.3f} |"
-        for label, m in metrics.items()
+        for label, m in metrics.items() if label != "sectors"
     )
+    sectors = _sector_section(config, metrics.get("sectors"))
     train, test = config["train_counts"], config["test_counts"]
     return f"""# Model card: {config['model_version']}
 
@@ -43,7 +62,7 @@ the physical economy) and `decentralization` (power, commerce and compute moving
 | label | precision | recall | F1 | TP | FP | FN | TN | threshold |
 |---|---|---|---|---|---|---|---|---|
 {rows}
-
+{sectors}
 ## Intended use and limitations
 For triaging English tech-industry news for analysts; scores are probabilities, evidence sentences
 explain flags. The training and test examples were written for this project following LABELING.md:

@@ -48,6 +48,7 @@ class Prediction:
     labels: list[str]
     evidence: dict[str, str] = field(default_factory=dict)
     skipped: str | None = None
+    sectors: dict[str, float] = field(default_factory=dict)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -58,7 +59,8 @@ class Classifier:
     """Load with Classifier.load(path); predict(titles, texts) in batches."""
 
     def __init__(self, config: dict, coef: np.ndarray, intercept: np.ndarray,
-                 encoder: Encoder | None = None, path: Path | None = None) -> None:
+                 encoder: Encoder | None = None, path: Path | None = None,
+                 sector_head: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.config = config
         self.path = path
         self.labels: tuple[str, ...] = tuple(config["labels"])
@@ -68,6 +70,10 @@ class Classifier:
         self.intercept = intercept
         self.max_chunks: int = config["max_chunks"]
         self._encoder = encoder
+        # sector tags: artifacts trained before sectors existed have none
+        self.sectors: tuple[str, ...] = tuple(config.get("sectors") or ()) if sector_head else ()
+        self.sector_head = sector_head
+        self.sector_thresholds = np.asarray([config["sector_thresholds"][s] for s in self.sectors])
 
     @classmethod
     def load(cls, path: Path, *, batch_size: int = 32) -> Classifier:
@@ -76,17 +82,21 @@ class Classifier:
             config = json.loads((path / "config.json").read_text(encoding="utf-8"))
             head = np.load(path / "head.npz")
             coef, intercept = head["coef"], head["intercept"]
+            sector_head = ((head["sector_coef"], head["sector_intercept"])
+                           if "sector_coef" in head.files else None)
         except FileNotFoundError:
             raise ModelError(f"no trained model at {path}: run `newsmon train`") from None
         except (ValueError, KeyError, OSError) as exc:
             raise ModelError(f"model at {path} is corrupt: {str(exc).splitlines()[0]}") from None
         if coef.shape[0] != len(config.get("labels", ())):
             raise ModelError(f"model at {path} is corrupt: head does not match its labels")
+        if sector_head is not None and sector_head[0].shape[0] != len(config.get("sectors") or ()):
+            raise ModelError(f"model at {path} is corrupt: sector head does not match its sectors")
         # a fine-tuned artifact carries its own encoder; a frozen one names its base model
         location = str(path / config["encoder"]) if config.get("encoder") else config["base_model"]
         encoder = Encoder(location, max_length=config["max_length"], batch_size=batch_size,
                           normalize=config.get("normalize", True))
-        return cls(config, coef, intercept, encoder, path)
+        return cls(config, coef, intercept, encoder, path, sector_head)
 
     @property
     def encoder(self) -> Encoder:
@@ -97,6 +107,13 @@ class Classifier:
     def score_vectors(self, vectors: np.ndarray) -> np.ndarray:
         """(n, labels) probabilities for document vectors."""
         return _sigmoid(vectors @ self.coef.T + self.intercept)
+
+    def sector_scores(self, vectors: np.ndarray) -> np.ndarray:
+        """(n, sectors) probabilities that each article is substantially about each sector."""
+        if self.sector_head is None:
+            return np.zeros((len(vectors), 0))
+        coef, intercept = self.sector_head
+        return _sigmoid(vectors @ coef.T + intercept)
 
     def predict(self, titles: list[str], texts: list[str], *, evidence: bool = True) -> list[Prediction]:
         """One Prediction per article. HTML is reduced to its text; empty articles are skipped with a
@@ -115,6 +132,7 @@ class Classifier:
             vectors = self.encoder.encode_documents(
                 [titles[i] or "" for i in todo], [texts[i] or "" for i in todo], self.max_chunks)
             probs = self.score_vectors(vectors)
+            sector_probs = self.sector_scores(vectors)
             for row, i in enumerate(todo):
                 flagged = [label for j, label in enumerate(self.labels)
                            if probs[row, j] >= self.thresholds[j]]
@@ -122,6 +140,9 @@ class Classifier:
                     scores={label: round(float(probs[row, j]), 4) for j, label in enumerate(self.labels)},
                     labels=flagged,
                     evidence=self.evidence(texts[i] or "", flagged, title=titles[i]) if evidence else {},
+                    sectors={sector: round(float(sector_probs[row, k]), 4)
+                             for k, sector in enumerate(self.sectors)
+                             if sector_probs[row, k] >= self.sector_thresholds[k]},
                 )
         return results  # type: ignore[return-value]
 

@@ -19,7 +19,7 @@ import numpy as np
 from models.dataset import Example, label_counts, snapshot_hash
 from models.encoder import Encoder
 from models.metrics import best_threshold, compute_metrics
-from newsmon.domain import LABELS
+from newsmon.domain import LABELS, SECTORS
 
 FROZEN = "frozen"  # frozen encoder, logistic-regression head per label (fast, ~30 s)
 FINETUNE = "finetune"  # full fine-tuning of encoder + linear head (better on the test split, minutes)
@@ -74,6 +74,50 @@ def _fit_label(x: np.ndarray, y: np.ndarray, seed: int, folds: int) -> tuple[flo
         if f1 > best_f1:
             best_c, best_f1, best_oof = c, f1, oof
     return best_c, best_oof
+
+
+_SECTOR_C = 2.0
+_MIN_SECTOR_EXAMPLES = 12
+
+
+def _fit_sectors(x: np.ndarray, rows: list[Example], seed: int,
+                 folds: int) -> tuple[list[str], np.ndarray, np.ndarray, dict[str, float]]:
+    """One logistic head per sector tag on the document vectors, thresholds from out-of-fold F1.
+
+    Sectors are tags an article is substantially about, several at once or none: a trained
+    one-vs-rest head learns that from the tagged examples, where matching against sector names
+    fires on passing mentions (a chatbot story that names a bank is not about finance)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    tags = [s for s in SECTORS if sum(s in r.sectors for r in rows) >= _MIN_SECTOR_EXAMPLES]
+    coef = np.zeros((len(tags), x.shape[1]), dtype=np.float32)
+    intercept = np.zeros(len(tags), dtype=np.float32)
+    thresholds = {}
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for j, sector in enumerate(tags):
+        y = np.asarray([int(sector in r.sectors) for r in rows])
+        oof = np.zeros(len(y))
+        for fit_idx, held_idx in splitter.split(x, y):
+            model = LogisticRegression(C=_SECTOR_C, class_weight="balanced", max_iter=2000)
+            model.fit(x[fit_idx], y[fit_idx])
+            oof[held_idx] = model.predict_proba(x[held_idx])[:, 1]
+        thresholds[sector] = best_threshold(y, oof)
+        model = LogisticRegression(C=_SECTOR_C, class_weight="balanced", max_iter=2000)
+        model.fit(x, y)
+        coef[j], intercept[j] = model.coef_[0], model.intercept_[0]
+    return tags, coef, intercept, thresholds
+
+
+def sector_metrics(rows: list[Example], scores: np.ndarray, tags: list[str],
+                   thresholds: dict[str, float]) -> dict:
+    """Per-sector and micro-averaged precision/recall/F1 of the sector tags."""
+    from models.metrics import binary_metrics
+
+    truth = np.asarray([[int(t in r.sectors) for t in tags] for r in rows]).reshape(len(rows), len(tags))
+    predicted = scores >= np.asarray([thresholds[t] for t in tags])
+    per = {t: binary_metrics(truth[:, j], predicted[:, j]) for j, t in enumerate(tags)}
+    return {"micro": binary_metrics(truth.ravel(), predicted.ravel()), "per_sector": per}
 
 
 def model_version(config: TrainConfig, snapshot: str) -> str:
@@ -145,11 +189,19 @@ def train(examples: list[Example], config: TrainConfig, models_dir: Path,
     fit = _train_frozen if config.method == FROZEN else _train_finetuned
     coef, intercept, thresholds, details = fit(encoder, train_set, config, progress)
 
+    progress("fitting the sector heads")
+    x_train = encoder.encode_documents([r.title for r in train_set], [r.text for r in train_set],
+                                       config.max_chunks)
+    tags, sector_coef, sector_intercept, sector_thresholds = _fit_sectors(
+        x_train, train_set, config.seed, config.folds)
+
     progress(f"evaluating on the {len(test_set)}-example test split")
     x_test = encoder.encode_documents([r.title for r in test_set], [r.text for r in test_set], config.max_chunks)
     test_scores = 1.0 / (1.0 + np.exp(-(x_test @ coef.T + intercept)))
     metrics = compute_metrics(_truth(test_set), test_scores,
                               np.asarray([thresholds[label] for label in LABELS]), LABELS)
+    sector_scores = 1.0 / (1.0 + np.exp(-(x_test @ sector_coef.T + sector_intercept)))
+    metrics["sectors"] = sector_metrics(test_set, sector_scores, tags, sector_thresholds)
     trained_at = datetime.now(UTC).replace(tzinfo=None)
     card_facts = {
         "model_version": version, "base_model": config.base_model, "method": config.method,
@@ -158,17 +210,22 @@ def train(examples: list[Example], config: TrainConfig, models_dir: Path,
         "labels": list(LABELS), "id2label": dict(enumerate(LABELS)),
         "label2id": {label: j for j, label in enumerate(LABELS)},
         "thresholds": thresholds, "training": details,
+        "sectors": tags, "sector_thresholds": sector_thresholds,
+        "sector_method": "one-vs-rest logistic heads on the document vectors, thresholds from "
+                         f"{config.folds}-fold out-of-fold F1",
         "max_length": config.max_length, "max_chunks": config.max_chunks, "pooling": "mean-of-chunks",
         "seed": config.seed, "data_snapshot": snapshot,
         "train_counts": label_counts(train_set), "test_counts": label_counts(test_set),
         "trained_at": trained_at.isoformat(), "train_seconds": round(time.monotonic() - started, 1),
     }
-    return _write_artifact(models_dir, version, card_facts, coef, intercept, metrics,
+    heads = {"coef": coef, "intercept": intercept,
+             "sector_coef": sector_coef, "sector_intercept": sector_intercept}
+    return _write_artifact(models_dir, version, card_facts, heads, metrics,
                            encoder if config.method == FINETUNE else None)
 
 
-def _write_artifact(models_dir: Path, version: str, config: dict, coef: np.ndarray,
-                    intercept: np.ndarray, metrics: dict, encoder: Encoder | None = None) -> Path:
+def _write_artifact(models_dir: Path, version: str, config: dict, heads: dict[str, np.ndarray],
+                    metrics: dict, encoder: Encoder | None = None) -> Path:
     """Write into a temporary directory and rename it into place, then point LATEST at it."""
     from models.card import render_card
 
@@ -181,7 +238,7 @@ def _write_artifact(models_dir: Path, version: str, config: dict, coef: np.ndarr
     if encoder is not None:
         encoder.model.save_pretrained(tmp / "encoder")
         encoder.tokenizer.save_pretrained(tmp / "encoder")
-    np.savez(tmp / "head.npz", coef=coef, intercept=intercept)
+    np.savez(tmp / "head.npz", **heads)
     (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     (tmp / "MODEL_CARD.md").write_text(render_card(config, metrics), encoding="utf-8")
     shutil.rmtree(final, ignore_errors=True)

@@ -79,7 +79,7 @@ def _crawl_with_progress(sources, run_id: str, since: datetime | None):
                                       on_result=advance)
 
 
-def _classify_with_progress() -> int:
+def _classify_with_progress(rescore: bool = False) -> int:
     from newsmon import pipeline
 
     with _progress() as progress:
@@ -88,7 +88,7 @@ def _classify_with_progress() -> int:
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        return pipeline.classify_warehouse(_settings(), on_batch=advance)
+        return pipeline.classify_warehouse(_settings(), rescore=rescore, on_batch=advance)
 
 
 def _load_sources(path: Path | None):
@@ -154,6 +154,14 @@ def load(
               f"{report.inserted} new, {report.updated} updated, {report.crawl_runs} crawl runs recorded")
 
 
+def _label_rows(metrics: dict) -> list[tuple[str, dict]]:
+    """The per-label rows, then the sector tags' micro average when the model has sector heads."""
+    rows = [(label, m) for label, m in metrics.items() if label != "sectors"]
+    if "sectors" in metrics:
+        rows.append(("sector tags (micro)", metrics["sectors"]["micro"]))
+    return rows
+
+
 @app.command()
 def train() -> None:
     """Train the classifier on models/data/ and write an artifact under <data_dir>/models."""
@@ -162,7 +170,7 @@ def train() -> None:
     path = pipeline.train_model(_settings(), progress=lambda m: err.print(f"[dim]{m}[/]"))
     metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
     table = Table("label", "precision", "recall", "F1", title=f"test split: {path.name}")
-    for label, m in metrics.items():
+    for label, m in _label_rows(metrics):
         table.add_row(label, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}")
     out.print(table)
     out.print(f"model written to {path}")
@@ -178,7 +186,7 @@ def evaluate(
     target = None if str(card) == "-" else (card or Path("models") / "MODEL_CARD.md")
     version, metrics = pipeline.evaluate_model(_settings(), target)
     table = Table("label", "precision", "recall", "F1", "TP", "FP", "FN", "TN", title=f"test split: {version}")
-    for label, m in metrics.items():
+    for label, m in _label_rows(metrics):
         table.add_row(label, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}",
                       *(str(m[k]) for k in ("tp", "fp", "fn", "tn")))
     out.print(table)
@@ -210,13 +218,18 @@ def _read_jsonl(path: Path) -> list[dict]:
 def classify(
     input: Annotated[Path | None, typer.Option("--input", "-i", help="JSON lines {id, title, text}; '-' for stdin.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write JSON lines here instead of stdout.")] = None,
+    rescore: Annotated[bool, typer.Option("--rescore", help="Also score the history that earlier model versions scored.")] = False,
 ) -> None:
-    """Score texts from --input, or the warehouse's unscored articles without it."""
+    """Score texts from --input, or the warehouse's new articles without it (--rescore: all history)."""
     from newsmon import pipeline
 
     if input is None:
-        scored = _classify_with_progress()
+        scored = _classify_with_progress(rescore)
         out.print(f"{scored} articles scored")
+        pending = pipeline.history_pending(_settings())
+        if pending:
+            err.print(f"{pending} older articles have scores from earlier model versions only: "
+                      "`newsmon classify --rescore` scores them with the current model", soft_wrap=True)
         return
     records = _read_jsonl(input)
     lines = (json.dumps(r, ensure_ascii=False) for r in pipeline.classify_records(_settings(), records))

@@ -48,12 +48,19 @@ def migrations() -> list[Migration]:
     return found
 
 
-def _expand_views(sql: str) -> str:
-    """`-- @view NAME` in a migration (re)creates the view from queries/NAME.sql."""
+def _expand_views(sql: str, later: set[str] = frozenset()) -> str:
+    """`-- @view NAME` in a migration (re)creates the view from queries/NAME.sql, which holds the
+    view's newest text: a migration leaves a view to the last migration that names it (`later`), since
+    the newest text may use tables that only later migrations create."""
     return _VIEW_DIRECTIVE.sub(
-        lambda m: f"create or replace view {m[1]} as\n{load_query(m[1]).rstrip().rstrip(';')};",
+        lambda m: "" if m[1] in later else
+        f"create or replace view {m[1]} as\n{load_query(m[1]).rstrip().rstrip(';')};",
         sql,
     )
+
+
+def _views_named(sql: str) -> set[str]:
+    return set(_VIEW_DIRECTIVE.findall(sql))
 
 
 def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -91,12 +98,14 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     )
     done = set(applied_versions(con))
     applied = []
-    for migration in migrations():
+    every = migrations()
+    for n, migration in enumerate(every):
         if migration.version in done:
             continue
+        later = set().union(*(_views_named(m.sql) for m in every[n + 1:]))
         con.execute("begin transaction")
         try:
-            con.execute(_expand_views(migration.sql))
+            con.execute(_expand_views(migration.sql, later))
             con.execute(
                 "insert into schema_migrations values (?, ?, ?)",
                 [migration.version, migration.name, datetime.now(UTC).replace(tzinfo=None)],

@@ -26,12 +26,15 @@ def register_model(con: duckdb.DuckDBPyConnection, *, model_version: str, base_m
     )
 
 
-def unscored_ids(con: duckdb.DuckDBPyConnection, model_version: str) -> list[str]:
-    """Ids of the articles that have no score from this model version, in id order."""
+def unscored_ids(con: duckdb.DuckDBPyConnection, model_version: str, *, history: bool = True) -> list[str]:
+    """Ids of the articles that have no score from this model version, in id order; without
+    history, only those that no model has scored yet (new articles)."""
+    other = "" if history else (
+        " and not exists (select 1 from classifications as o where o.article_id = a.article_id)")
     return [row[0] for row in con.execute(
         "select a.article_id from articles as a"
         " where not exists (select 1 from classifications as c"
-        "   where c.article_id = a.article_id and c.model_version = ?)"
+        "   where c.article_id = a.article_id and c.model_version = ?)" + other +
         " order by a.article_id",
         [model_version],
     ).fetchall()]
@@ -59,3 +62,25 @@ def insert_scores(con: duckdb.DuckDBPyConnection, scores: Iterable[Score], score
             rows,
         )
     return len(rows)
+
+
+def insert_sectors(con: duckdb.DuckDBPyConnection, rows: Iterable[tuple[str, str, str, float]]) -> int:
+    """Store (article_id, model_version, sector, score) tags; an existing tag is kept as it was."""
+    rows = [list(r) for r in rows]
+    if rows:
+        con.executemany(
+            "insert into article_sectors values (?, ?, ?, ?)"
+            " on conflict (article_id, model_version, sector) do nothing",
+            rows,
+        )
+    return len(rows)
+
+
+def history_without_scores(con: duckdb.DuckDBPyConnection, model_version: str) -> int:
+    """Articles scored by an earlier model but not by this one: what `classify --rescore` would score."""
+    return con.execute(
+        "select count(distinct c.article_id) from classifications as c"
+        " where not exists (select 1 from classifications as d"
+        "   where d.article_id = c.article_id and d.model_version = ?)",
+        [model_version],
+    ).fetchone()[0]

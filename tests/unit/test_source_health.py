@@ -41,13 +41,13 @@ def test_source_health_numbers(tmp_path):
 
 def test_upgrade_from_first_schema_keeps_rows(tmp_path):
     """A warehouse made by schema 0001 (with data) upgrades in place."""
-    from warehouse.db import _expand_views, migrations
+    from warehouse.db import _expand_views, _views_named, migrations
 
     con = connect(tmp_path / "old.duckdb")
     con.execute("create table schema_migrations (version integer primary key, name varchar not null,"
                 " applied_at timestamp not null)")
-    first = migrations()[0]
-    con.execute(_expand_views(first.sql))
+    first, *rest = migrations()
+    con.execute(_expand_views(first.sql, later=set().union(*(_views_named(m.sql) for m in rest))))
     con.execute("insert into schema_migrations values (1, 'initial', '2026-11-01')")
     con.execute("insert into crawl_runs (run_id, source, ok, articles) values ('2026-11-01', 'old', true, 5)")
     assert migrate(con) == [m.version for m in migrations()[1:]]
