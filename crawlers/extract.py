@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import lxml.html
 import py3langid
@@ -197,6 +197,43 @@ def detect_language(text: str, declared: str | None = None) -> str | None:
     return declared.split("-")[0] if declared else None
 
 
+_AGREE = timedelta(hours=24)
+_URL_AGREE = timedelta(hours=36)  # a URL date has no time of day
+
+
+def choose_published(*, listed: datetime | None, listed_in: str, page: datetime | None,
+                     url: datetime | None, first_seen: datetime
+                     ) -> tuple[datetime, str, str, dict[str, str], float | None]:
+    """The publication date, where it came from, how sure we are, every candidate, and how far the
+    dated sources disagree (hours between the earliest and latest, first-seen left out).
+
+    Precedence: the listing's date (feed or sitemap, the publisher's structured statement), then
+    the page's metadata, then a date in the URL, then first seen. Confidence is high when another
+    source agrees within a day, medium when the chosen date stands alone, and low when the sources
+    disagree by more than a day or only the URL or first sight gave a date."""
+    dated = {name: value for name, value in ((listed_in, listed), ("page", page), ("url", url)) if value}
+    candidates = {name: value.isoformat() for name, value in dated.items()}
+    candidates["first_seen"] = first_seen.isoformat()
+    if not dated:
+        return first_seen, "first_seen", "low", candidates, None
+    chosen_from = next(iter(dated))
+    chosen = dated[chosen_from]
+    spread = max(dated.values()) - min(dated.values())
+
+    def agrees(name: str) -> bool:
+        tolerance = _URL_AGREE if "url" in (name, chosen_from) else _AGREE
+        return abs(dated[name] - chosen) <= tolerance
+
+    others = [name for name in dated if name != chosen_from]
+    if others and not all(agrees(name) for name in others):
+        confidence = "low"
+    elif others:
+        confidence = "high"
+    else:
+        confidence = "low" if chosen_from == "url" else "medium"
+    return chosen, chosen_from, confidence, candidates, round(spread.total_seconds() / 3600, 1)
+
+
 def normalize(
     draft: ArticleDraft,
     *,
@@ -212,13 +249,9 @@ def normalize(
     canonical = canonical_url(draft.url, draft.canonical_link)
     text = normalize_text(draft.text)
     title = normalize_text(draft.title or feed_title or "").replace("\n", " ")
-    published, published_from = feed_published, listed_in if feed_published else None
-    if published is None:
-        published, published_from = parse_date(draft.published), "page"
-    if published is None:
-        published, published_from = date_from_url(draft.url), "url"
-    if published is None:
-        published, published_from = utc_naive(fetched_at), "first_seen"
+    published, published_from, confidence, candidates, spread = choose_published(
+        listed=feed_published, listed_in=listed_in, page=parse_date(draft.published),
+        url=date_from_url(draft.url), first_seen=utc_naive(fetched_at))
     return Article(
         article_id=article_id(canonical),
         url=draft.url,
@@ -230,6 +263,9 @@ def normalize(
         author=(draft.author or "").strip() or None,
         published_at=published,
         published_from=published_from,
+        published_confidence=confidence,
+        published_candidates=candidates,
+        date_disagreement_hours=spread,
         language=detect_language(text, draft.html_lang),
         content_hash=content_hash(text),
         extraction_method=draft.method,

@@ -401,6 +401,56 @@ def db_status() -> None:
         out.print(f"{version:04d} {name}: {'applied' if applied else 'pending'}")
 
 
+@db_app.command("reindex")
+def db_reindex() -> None:
+    """Rebuild the full-text search index (each load does this itself)."""
+    from newsmon import pipeline
+
+    count = pipeline.reindex(_settings())
+    out.print(f"search index rebuilt over {count} articles")
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Words to find in titles and texts, e.g. \"humanoid robots\".")],
+    label: Annotated[str | None, typer.Option(help="Only articles the current model flags: integration or decentralization.")] = None,
+    since: Annotated[str | None, typer.Option(help="Only articles published on or after this date (YYYY-MM-DD).")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="How many results.")] = 20,
+    format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json (JSON lines).")] = "table",
+) -> None:
+    """Full-text search over titles and texts, best match (BM25) first."""
+    from newsmon import pipeline
+
+    if format not in ("table", "csv", "json"):
+        raise typer.BadParameter("must be table, csv or json", param_hint="--format")
+    hits = pipeline.search_articles(_settings(), query, label=label, since=_parse_date(since, "--since"),
+                                    limit=limit)
+    if not hits:
+        err.print(f"no articles match {query!r}")
+        return
+    columns = ["score", "published_at", "source", "title", "labels", "article_id", "url"]
+    rows = [(round(h.score, 3), h.published_at, h.source, h.title, ", ".join(h.labels), h.article_id, h.url)
+            for h in hits]
+    _print_rows(columns, rows, format)
+
+
+@app.command()
+def export(
+    destination: Annotated[Path, typer.Argument(help="Folder (parquet) or file (csv) to create; must not exist or be empty.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="parquet (one folder per ISO week) or csv.")] = "parquet",
+    since: Annotated[str | None, typer.Option(help="Only articles published on or after this date (YYYY-MM-DD).")] = None,
+    text: Annotated[bool, typer.Option("--text/--no-text", help="Include the article text.")] = True,
+) -> None:
+    """Export articles with the current model's scores, sectors and stories for other tools."""
+    from newsmon import pipeline
+
+    result = pipeline.export(_settings(), destination, fmt=format, since=_parse_date(since, "--since"), text=text)
+    if not result["rows"]:
+        out.print("no articles to export: nothing written")
+        return
+    out.print(f"{result['rows']} articles ({result['weeks']} weeks) written to {result['path']}", soft_wrap=True)
+
+
 def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -38,6 +38,9 @@ class CrawlSettings(BaseModel):
 class WarehouseSettings(BaseModel):
     # None: <data_dir>/newsmon.duckdb
     url: str | None = None
+    lock_timeout: float = Field(30.0, ge=0, description="seconds to wait for another process's lock")
+    story_window_hours: int = Field(72, ge=1, description="articles further apart are never one story")
+    story_threshold: float = Field(0.20, gt=0, le=1, description="TF-IDF cosine that makes a rewrite one story")
 
 
 class ModelSettings(BaseModel):

@@ -99,7 +99,10 @@ class Article:
     fetched_at: datetime
     author: str | None = None
     published_at: datetime | None = None
-    published_from: str | None = None  # feed | page | url | first_seen
+    published_from: str | None = None  # feed | sitemap | section | page | url | first_seen
+    published_confidence: str | None = None  # high | medium | low
+    published_candidates: dict[str, str] | None = None  # every source's date, ISO
+    date_disagreement_hours: float | None = None
     language: str | None = None
     content_hash: str = ""
     extraction_method: str = ""

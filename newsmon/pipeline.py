@@ -33,7 +33,8 @@ def warehouse(settings: Settings, *, read_only: bool = False, require_current: b
     be at the code's schema version (unless require_current is False, as for ad-hoc SQL)."""
     from warehouse.db import WarehouseError, applied_versions, connect, migrate, migrations
 
-    con = connect(settings.warehouse_path, read_only=read_only)
+    con = connect(settings.warehouse_path, read_only=read_only, lock_timeout=settings.warehouse.lock_timeout,
+                  on_wait=lambda message: print(message, file=sys.stderr))
     try:
         if not read_only:
             migrate(con)
@@ -50,7 +51,7 @@ def warehouse(settings: Settings, *, read_only: bool = False, require_current: b
 def migrate_warehouse(settings: Settings) -> list[int]:
     from warehouse.db import connect, migrate
 
-    con = connect(settings.warehouse_path)
+    con = connect(settings.warehouse_path, lock_timeout=settings.warehouse.lock_timeout)
     try:
         return migrate(con)
     finally:
@@ -81,6 +82,33 @@ def run_sql(settings: Settings, query: str, *, write: bool = False) -> tuple[lis
                 raise PipelineError("refused: the warehouse is opened read-only; "
                                     f"pass --write to change it ({message})") from None
             raise PipelineError(f"query failed: {message}") from None
+
+
+def search_articles(settings: Settings, query: str, *, label: str | None = None,
+                    since: datetime | None = None, limit: int = 20):
+    """BM25-ranked articles for a full-text query (see warehouse.search)."""
+    from warehouse.search import search
+
+    with warehouse(settings, read_only=True) as con:
+        return search(con, query, label=label, since=since, limit=limit)
+
+
+def reindex(settings: Settings) -> int:
+    """Rebuild the full-text index now; return the number of articles indexed."""
+    from warehouse.search import rebuild_index
+
+    with warehouse(settings) as con:
+        rebuild_index(con)
+        return con.execute("select count(*) from articles").fetchone()[0]
+
+
+def export(settings: Settings, destination: Path, *, fmt: str, since: datetime | None = None,
+           text: bool = True) -> dict:
+    """Export articles with their current scores (see warehouse.export)."""
+    from warehouse.export import export_articles
+
+    with warehouse(settings, read_only=True) as con:
+        return export_articles(con, destination, fmt=fmt, since=since, text=text)
 
 
 # ---------------------------------------------------------------- crawl
@@ -134,7 +162,7 @@ def crawl_source(source: Source, *, run_id: str, settings: Settings,
         "sitemaps": list(source.sitemaps), "sections": list(source.sections),
         "allowed_domains": list(source.allowed_domains), "max_articles": source.max_articles,
         "include": list(source.include), "exclude": list(source.exclude),
-        "crawl_delay": source.crawl_delay,
+        "crawl_delay": source.crawl_delay, "allow_private_hosts": source.allow_private_hosts,
     }
     spec = {
         "source": source_record, "run_id": run_id, "staging_path": str(staging),
@@ -207,15 +235,18 @@ def check_source(settings: Settings, name_or_url: str) -> dict:
     crawl = settings.crawl
     sources = {s.name: s for s in load_sources(settings.sources_file)} if settings.sources_file.exists() else {}
 
+    allow_private = crawl.allow_private_hosts
+
     def get(url: str):
         return fetch(url, user_agent=crawl.user_agent, timeout=crawl.download_timeout,
-                     max_bytes=crawl.max_page_bytes)
+                     max_bytes=crawl.max_page_bytes, allow_private=allow_private)
 
     report: dict = {"source": None, "input": name_or_url, "feeds": [], "entries": [], "errors": [],
                     "discovered": {"feeds": [], "sitemaps": []}}
     if name_or_url in sources:
         source = sources[name_or_url]
         report["source"], feeds, homepage = source.name, list(source.feeds), source.homepage
+        allow_private = allow_private or source.allow_private_hosts
         domains = list(source.allowed_domains)
     elif name_or_url.startswith(("http://", "https://")):
         feeds, homepage = [], name_or_url
@@ -266,6 +297,7 @@ class LoadReport:
     inserted: int
     updated: int
     crawl_runs: int
+    stories: dict[str, int] = field(default_factory=dict)
 
 
 def staged_results(settings: Settings, run_id: str) -> list[CrawlResult]:
@@ -288,6 +320,8 @@ def load_run(settings: Settings, run_id: str, sources: Iterable[Source] = (),
              results: Iterable[CrawlResult] | None = None) -> LoadReport:
     """Upsert a run's staging files, its crawl results and the source list into the warehouse."""
     from warehouse.load import record_crawl_runs, upsert_articles, upsert_feed_states, upsert_sources
+    from warehouse.search import has_index, rebuild_index
+    from warehouse.stories import assign_stories
 
     directory = run_dir(settings, run_id)
     if not directory.exists():
@@ -299,7 +333,11 @@ def load_run(settings: Settings, run_id: str, sources: Iterable[Source] = (),
         counts = upsert_articles(con, paths)
         runs = record_crawl_runs(con, results)
         upsert_feed_states(con, results)
-    return LoadReport(run_id=run_id, files=len(paths), crawl_runs=runs, **counts)
+        stories = assign_stories(con, window_hours=settings.warehouse.story_window_hours,
+                                 threshold=settings.warehouse.story_threshold)
+        if counts["read"] or not has_index(con):
+            rebuild_index(con)
+    return LoadReport(run_id=run_id, files=len(paths), crawl_runs=runs, stories=stories, **counts)
 
 
 def load_named_run(settings: Settings, *, run_id: str) -> int:
@@ -380,9 +418,11 @@ def classify_records(settings: Settings, records: list[dict]) -> Iterator[dict]:
             yield out
 
 
-def classify_warehouse(settings: Settings, *, on_batch: Callable[[int, int], None] | None = None) -> int:
-    """Score every article without a score from the current model; return how many were scored."""
-    from warehouse.scores import article_batches, insert_scores, register_model, unscored_ids
+def classify_warehouse(settings: Settings, *, rescore: bool = False,
+                       on_batch: Callable[[int, int], None] | None = None) -> int:
+    """Score the articles no model has scored yet with the current model; with rescore, also the
+    history scored by earlier versions (old scores stay, keyed by their version). Return how many."""
+    from warehouse.scores import article_batches, insert_scores, insert_sectors, register_model, unscored_ids
 
     classifier = load_classifier(settings)
     config = classifier.config
@@ -392,7 +432,7 @@ def classify_warehouse(settings: Settings, *, on_batch: Callable[[int, int], Non
         register_model(con, model_version=classifier.version, base_model=config["base_model"],
                        method=config.get("method", ""), trained_at=datetime.fromisoformat(config["trained_at"]),
                        thresholds=config["thresholds"], metrics=_metrics_of(classifier), activated_at=now)
-        ids = unscored_ids(con, classifier.version)
+        ids = unscored_ids(con, classifier.version, history=rescore)
         for rows in article_batches(con, ids, batch_size=256):
             predictions = classifier.predict([r[1] for r in rows], [r[2] for r in rows])
             scores = [
@@ -401,11 +441,29 @@ def classify_warehouse(settings: Settings, *, on_batch: Callable[[int, int], Non
                       evidence=p.evidence.get(label))
                 for row, p in zip(rows, predictions, strict=True) for label in LABELS
             ]
-            insert_scores(con, scores, scored_at=now)
+            con.execute("begin transaction")  # a batch's scores and sector tags land together
+            try:
+                insert_scores(con, scores, scored_at=now)
+                insert_sectors(con, [(row[0], classifier.version, sector, score)
+                                     for row, p in zip(rows, predictions, strict=True)
+                                     for sector, score in p.sectors.items()])
+                con.execute("commit")
+            except BaseException:
+                con.execute("rollback")
+                raise
             scored += len(rows)
             if on_batch:
                 on_batch(scored, len(ids))
     return scored
+
+
+def history_pending(settings: Settings) -> int:
+    """Articles scored by earlier model versions but not by the current one."""
+    from warehouse.scores import history_without_scores
+
+    with warehouse(settings, read_only=True) as con:
+        current = con.execute("select model_version from current_model").fetchone()
+        return history_without_scores(con, current[0]) if current else 0
 
 
 def classify_new(settings: Settings, progress: Callable[[str], None] = lambda _: None) -> int:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -63,22 +65,54 @@ def _views_named(sql: str) -> set[str]:
     return set(_VIEW_DIRECTIVE.findall(sql))
 
 
-def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse file; read-only connections need the file to exist."""
+def extension_directory() -> str | None:
+    """Where the duckdb-ext-* packages put DuckDB's extensions (fts, ducklake, postgres): DuckDB
+    would download them at run time otherwise, which an offline machine cannot."""
+    try:
+        import duckdb_ext
+    except ImportError:
+        return None
+    return str(Path(next(iter(duckdb_ext.__path__))) / "extensions")
+
+
+def _config() -> dict:
+    config: dict = {"autoinstall_known_extensions": False, "autoload_known_extensions": True}
+    directory = extension_directory()
+    if directory:
+        config["extension_directory"] = directory
+    return config
+
+
+def connect(path: str | Path, *, read_only: bool = False, lock_timeout: float = 0.0,
+            on_wait: Callable[[str], None] | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse file; read-only connections need the file to exist. When another process
+    holds the file, retry for up to lock_timeout seconds (telling on_wait once), then fail clearly."""
     path = Path(path)
     if read_only and not path.exists():
         raise WarehouseError(f"warehouse not found at {path}: run `newsmon run` or `newsmon db migrate` first")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        return duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        message = str(exc)
-        if "lock" in message.lower():
-            raise WarehouseError(f"warehouse {path} is locked by another process (a load may be running)") from None
-        raise WarehouseError(f"cannot open warehouse {path}: {message.splitlines()[0]}") from None
-    except duckdb.Error as exc:
-        raise WarehouseError(f"cannot open warehouse {path}: {str(exc).splitlines()[0]}") from None
+    deadline = time.monotonic() + lock_timeout
+    told = False
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only, config=_config())
+        except duckdb.IOException as exc:
+            message = str(exc)
+            if "lock" not in message.lower():
+                raise WarehouseError(f"cannot open warehouse {path}: {message.splitlines()[0]}") from None
+            holder = re.search(r"\(PID (\d+)\)", message)
+            who = f"process {holder[1]}" if holder else "another process"
+            if time.monotonic() >= deadline:
+                waited = f" after waiting {lock_timeout:g} s" if lock_timeout else ""
+                raise WarehouseError(f"warehouse {path} is locked by {who} (a load may be running){waited}; "
+                                     "try again when it has finished") from None
+            if on_wait and not told:
+                on_wait(f"warehouse {path} is locked by {who}; waiting up to {lock_timeout:g} s")
+                told = True
+            time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot open warehouse {path}: {str(exc).splitlines()[0]}") from None
 
 
 def applied_versions(con: duckdb.DuckDBPyConnection) -> list[int]:

@@ -16,12 +16,14 @@ _STAGING_COLUMNS = {
     "title": "varchar", "text": "varchar", "fetched_at": "timestamp", "author": "varchar",
     "published_at": "timestamp", "published_from": "varchar", "language": "varchar",
     "content_hash": "varchar", "extraction_method": "varchar", "feed_url": "varchar",
-    "run_id": "varchar",
+    "run_id": "varchar", "published_confidence": "varchar", "published_candidates": "json",
+    "date_disagreement_hours": "double",
 }
 _ARTICLE_COLUMNS = list(_STAGING_COLUMNS)
 # Facts of first sight stay as they were; what the page says is refreshed.
 _REFRESHED = ["title", "text", "author", "published_at", "published_from", "language",
-              "content_hash", "extraction_method"]
+              "content_hash", "extraction_method", "published_confidence", "published_candidates",
+              "date_disagreement_hours"]
 
 
 def upsert_sources(con: duckdb.DuckDBPyConnection, sources: Iterable[Source]) -> int:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.extract import date_from_url, extract_article, normalize, parse_date
+from crawlers.extract import choose_published, date_from_url, extract_article, normalize, parse_date
 
 CASES = sorted((Path(__file__).parents[1] / "fixtures" / "html").iterdir())
 FETCHED = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -37,6 +37,31 @@ def test_feed_date_wins_over_page_date():
     article = normalize(extract_article(html, "https://fieldnote.example/a"), source="s",
                         fetched_at=FETCHED, feed_published=feed_date)
     assert (article.published_at, article.published_from) == (feed_date, "feed")
+
+
+SEEN = datetime(2026, 11, 20, 12, 0)
+
+
+@pytest.mark.parametrize(("listed", "page", "url", "expected"), [
+    # feed and page agree within a day: high, the feed's date chosen
+    (datetime(2026, 11, 17, 6), datetime(2026, 11, 17, 9), None, ("feed", "high", 3.0)),
+    # feed says a week later than the page: recorded, low confidence
+    (datetime(2026, 11, 17, 6), datetime(2026, 11, 10, 6), None, ("feed", "low", 168.0)),
+    # page alone: medium; URL date (midnight) agrees with the page time on the same day: high
+    (None, datetime(2026, 11, 17, 9), None, ("page", "medium", 0.0)),
+    (None, datetime(2026, 11, 17, 22), datetime(2026, 11, 17), ("page", "high", 22.0)),
+    # only the URL: low
+    (None, None, datetime(2026, 11, 17), ("url", "low", 0.0)),
+    # nothing dated it: first seen, low, no spread
+    (None, None, None, ("first_seen", "low", None)),
+])
+def test_publication_date_source_confidence_and_disagreement(listed, page, url, expected):
+    chosen, source, confidence, candidates, spread = choose_published(
+        listed=listed, listed_in="feed", page=page, url=url, first_seen=SEEN)
+    assert (source, confidence, spread) == expected
+    assert chosen == (listed or page or url or SEEN)
+    assert candidates["first_seen"] == SEEN.isoformat()
+    assert set(candidates) == {"first_seen"} | {name for name, v in (("feed", listed), ("page", page), ("url", url)) if v}
 
 
 def test_page_without_text_gives_none():

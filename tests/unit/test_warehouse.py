@@ -113,3 +113,16 @@ def test_known_urls_match_domain_and_subdomains_only(con, tmp_path: Path):
     assert known_urls(con, ["other.example"]) == ["https://www.other.example/2"]
     assert known_urls(con, ["ews.example"]) == []
     assert known_urls(con, []) == []
+
+
+def test_publication_date_provenance_loads_and_disagreements_are_listed(con, tmp_path: Path):
+    agreed, disputed = _article(1), _article(2)
+    agreed.update(published_confidence="high", date_disagreement_hours=3.0,
+                  published_candidates={"feed": "2026-11-16T09:01:00", "page": "2026-11-16T06:01:00"})
+    disputed.update(published_confidence="low", date_disagreement_hours=168.0,
+                    published_candidates={"feed": "2026-11-16T09:02:00", "page": "2026-11-09T09:02:00"})
+    upsert_articles(con, [_write_jsonl(tmp_path / "a.jsonl", [agreed, disputed])])
+    rows = con.execute("select title, published_confidence, date_disagreement_hours,"
+                       " published_candidates->>'page' from date_disagreements").fetchall()
+    assert rows == [("Title 2", "low", 168.0, "2026-11-09T09:02:00")]
+    assert con.execute("select published_confidence from articles where title = 'Title 1'").fetchone() == ("high",)

@@ -1,0 +1,147 @@
+"""How analysts reach the warehouse: full-text search, exports, and read-only SQL beside a writer."""
+
+import csv
+import json
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from newsmon import pipeline
+from newsmon.config import Settings, WarehouseSettings
+from newsmon.domain import Article, article_id, content_hash
+from tests.integration.test_cli import newsmon
+
+ARTICLES = [
+    ("Humanoid robots join the night shift at a Gdansk car plant",
+     "Two humanoid robots now move parts between stations on the night shift, the plant said.",
+     datetime(2026, 11, 10, 9), "integration"),
+    ("Robot vacuum maker cuts prices before the holidays",
+     "The vacuums map rooms with lidar; the company cut prices by a fifth.", datetime(2026, 11, 12, 9), None),
+    ("Town council moves its newsletter off the big social platforms",
+     "The council now publishes on its own site and a federated server.", datetime(2026, 11, 18, 9),
+     "decentralization"),
+    ("Hospital porters get help from delivery robots in Leeds",
+     "Delivery robots carry samples between wards; humanoid designs were ruled out.",
+     datetime(2026, 11, 19, 9), "integration"),
+]
+
+
+@pytest.fixture
+def loaded(settings: Settings) -> Settings:
+    """A warehouse with four articles, one model's scores, loaded by the real load step."""
+    run = pipeline.run_dir(settings, "2026-11-20")
+    run.mkdir(parents=True)
+    records = []
+    for n, (title, text, published, _) in enumerate(ARTICLES):
+        url = f"https://news.example/{n}"
+        records.append(Article(article_id=article_id(url), url=url, canonical_url=url, source=f"s{n % 2}",
+                               title=title, text=text, fetched_at=published, published_at=published,
+                               published_from="feed", content_hash=content_hash(text)).to_record())
+    (run / "s.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    pipeline.load_run(settings, "2026-11-20", results=[])
+    con = duckdb.connect(settings.warehouse_path)
+    con.execute("insert into models values ('m1', 'b', 'frozen', '2026-11-01', '{}', null, '2026-11-01')")
+    for n, (*_, label) in enumerate(ARTICLES):
+        for name in ("integration", "decentralization"):
+            con.execute("insert into classifications values (?, 'm1', ?, ?, ?, null, '2026-11-20')",
+                        [article_id(f"https://news.example/{n}"), name, 0.9 if name == label else 0.1, name == label])
+    con.execute("insert into article_sectors values (?, 'm1', 'manufacturing', 0.8)",
+                [article_id("https://news.example/0")])
+    con.close()
+    return settings
+
+
+def test_search_ranks_by_bm25_and_filters_by_label_and_date(loaded: Settings):
+    hits = pipeline.search_articles(loaded, "humanoid robots")
+    titles = [h.title for h in hits]
+    # stemming finds "robot"/"robots"; the article with both words in its title ranks first
+    assert titles[0].startswith("Humanoid robots join")
+    assert set(titles) == {ARTICLES[0][0], ARTICLES[1][0], ARTICLES[3][0]}
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    flagged = pipeline.search_articles(loaded, "robots", label="integration", since=datetime(2026, 11, 15))
+    assert [h.title for h in flagged] == [ARTICLES[3][0]]
+    assert flagged[0].labels == ["integration"]
+    assert pipeline.search_articles(loaded, "zeppelin") == []
+
+
+def test_search_cli_prints_json_and_rejects_unknown_label(loaded: Settings):
+    result = newsmon("search", "federated", "--format", "json", data_dir=loaded.data_dir)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["title"] for r in rows] == [ARTICLES[2][0]]
+    bad = newsmon("search", "robots", "--label", "robots", data_dir=loaded.data_dir)
+    assert bad.returncode == 1
+    assert bad.stderr.strip() == "error: unknown label 'robots': use one of integration, decentralization"
+
+
+def test_index_follows_each_load(loaded: Settings):
+    run = pipeline.run_dir(loaded, "2026-11-21")
+    run.mkdir(parents=True)
+    url = "https://news.example/new"
+    record = Article(article_id=article_id(url), url=url, canonical_url=url, source="s0",
+                     title="Zeppelin freight trial over the Baltic", text="A cargo airship flew a route.",
+                     fetched_at=datetime(2026, 11, 21), published_at=datetime(2026, 11, 21),
+                     content_hash=content_hash("x")).to_record()
+    (run / "s.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    pipeline.load_run(loaded, "2026-11-21", results=[])
+    assert [h.title for h in pipeline.search_articles(loaded, "zeppelin")] == ["Zeppelin freight trial over the Baltic"]
+
+
+def test_parquet_export_is_partitioned_by_week_and_reads_back(loaded: Settings, tmp_path: Path):
+    target = tmp_path / "export"
+    result = pipeline.export(loaded, target, fmt="parquet", since=datetime(2026, 11, 11))
+    assert (result["rows"], result["weeks"]) == (3, 2)
+    assert sorted(p.name for p in target.iterdir()) == ["week=2026-W46", "week=2026-W47"]
+    rows = duckdb.sql(f"select week, title, integration, decentralization, sectors from "
+                      f"read_parquet('{target}/*/*.parquet', hive_partitioning = true) order by published_at").fetchall()
+    assert rows == [("2026-W46", ARTICLES[1][0], False, False, []),
+                    ("2026-W47", ARTICLES[2][0], False, True, []),
+                    ("2026-W47", ARTICLES[3][0], True, False, [])]
+
+
+def test_csv_export_without_text_and_refusal_to_overwrite(loaded: Settings, tmp_path: Path):
+    target = tmp_path / "articles.csv"
+    result = newsmon("export", str(target), "--format", "csv", "--no-text", data_dir=loaded.data_dir)
+    assert result.returncode == 0, result.stderr
+    with target.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["title"] for r in rows] == [a[0] for a in ARTICLES]
+    assert "text" not in rows[0] and rows[0]["sectors"] == "[manufacturing]"
+    again = newsmon("export", str(target), "--format", "csv", data_dir=loaded.data_dir)
+    assert again.returncode == 1
+    assert again.stderr.strip() == f"error: {target} exists and is not empty: choose a new path or remove it"
+
+
+def test_sql_is_read_only_and_says_when_a_writer_holds_the_file(loaded: Settings):
+    refused = newsmon("sql", "delete from articles", data_dir=loaded.data_dir)
+    assert refused.returncode == 1 and "read-only" in refused.stderr and "--write" in refused.stderr
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); "
+         "print('locked', flush=True); time.sleep(60)", loaded.warehouse_path],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        blocked = newsmon("sql", "select count(*) from articles", data_dir=loaded.data_dir,
+                          NEWSMON_WAREHOUSE__LOCK_TIMEOUT="2")
+        waited = time.monotonic() - started
+        assert blocked.returncode == 1
+        last = blocked.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"error: warehouse {loaded.warehouse_path} is locked by process {holder.pid}")
+        assert "after waiting 2 s" in last
+        assert waited >= 2  # it did wait (bounded: the test would hang otherwise)
+    finally:
+        holder.kill()
+        holder.wait()
+    ok = newsmon("sql", "select count(*) as n from articles", "--format", "csv", data_dir=loaded.data_dir)
+    assert ok.stdout.splitlines() == ["n", "4"]
+
+
+def test_lock_timeout_setting_is_validated():
+    with pytest.raises(ValueError):
+        Settings(warehouse=WarehouseSettings(lock_timeout=-1))

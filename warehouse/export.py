@@ -1,0 +1,67 @@
+"""Exporting articles with their current scores: partitioned Parquet (one folder per ISO week) or CSV.
+
+The export is written next to its destination and renamed into place, so a failed export leaves
+no half-written files behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from newsmon.domain import NewsmonError
+from warehouse.db import load_query
+
+FORMATS = ("parquet", "csv")
+
+
+class ExportError(NewsmonError):
+    """An export that cannot be written as asked."""
+
+
+def export_articles(con: duckdb.DuckDBPyConnection, destination: Path, *, fmt: str,
+                    since: datetime | None = None, text: bool = True) -> dict:
+    """Write the articles published on or after since; return {'rows', 'path', 'weeks'} (path None
+    and nothing written when there are none).
+
+    parquet: destination/week=YYYY-Www/data_0.parquet (hive partitioning, so DuckDB, Spark, pandas
+    and BI tools read the folder as one table and can prune by week); csv: destination as one file."""
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown export format {fmt!r}: use parquet or csv")
+    destination = Path(destination)
+    if destination.exists() and (destination.is_file() or any(destination.iterdir())):
+        raise ExportError(f"{destination} exists and is not empty: choose a new path or remove it")
+    query = load_query("export_articles").rstrip().rstrip(";")
+    if not text:
+        query = f"select * exclude (text) from ({query})"
+    params = {"since": since or datetime(1970, 1, 1)}
+    rows = con.execute(f"select count(*) from ({query})", params).fetchone()[0]
+    weeks = con.execute(f"select count(distinct week) from ({query})", params).fetchone()[0]
+    if rows == 0:
+        return {"rows": 0, "path": None, "weeks": 0}
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    tmp = destination.with_name(f".{destination.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        if fmt == "parquet":
+            con.execute(f"copy ({query}) to '{_quoted(tmp)}' (format parquet, partition_by (week),"
+                        " compression zstd, write_partition_columns true)", params)
+        else:
+            con.execute(f"copy ({query}) to '{_quoted(tmp)}' (format csv, header true)", params)
+        if destination.exists():
+            destination.rmdir()  # empty, checked above
+        os.replace(tmp, destination)
+    except (duckdb.Error, OSError) as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp.is_file():
+            tmp.unlink()
+        raise ExportError(f"export to {destination} failed: {str(exc).splitlines()[0]}") from None
+    return {"rows": rows, "path": destination, "weeks": weeks}
+
+
+def _quoted(path: Path) -> str:
+    """A path as a SQL string literal's content (COPY takes no parameter for its target)."""
+    return str(path).replace("'", "''")
