@@ -1,10 +1,16 @@
-"""One-off blocking fetches for interactive checks (`newsmon sources check`); crawls use Scrapy."""
+"""One-off blocking fetches for interactive checks (`newsmon sources check`); crawls use Scrapy.
+
+The same guard as the crawl's: http(s) only, and no private, loopback or link-local addresses
+(unless allowed), checked for the URL and for every redirect it takes."""
 
 from __future__ import annotations
 
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from crawlers.guard import addresses_refusal, resolve, scheme_refusal
 
 
 @dataclass(frozen=True)
@@ -16,17 +22,64 @@ class Fetched:
     error: str | None = None
 
 
-def fetch(url: str, *, user_agent: str, timeout: float, max_bytes: int) -> Fetched:
-    """GET a URL; failures come back as Fetched.error, never raised."""
-    if not url.startswith(("http://", "https://")):
-        return Fetched(url, 0, "", b"", error="not an http(s) URL")
-    request = urllib.request.Request(url, headers={"User-Agent": user_agent, "Accept-Encoding": "identity"})
+class _Blocked(Exception):
+    """The guard refused a URL; the message says why."""
+
+
+def _check(url: str, allow_private: bool) -> None:
+    """Raise _Blocked when the guard refuses url; a host that does not resolve is left to urlopen."""
+    reason = scheme_refusal(url)
+    if reason:
+        raise _Blocked(reason)
+    if allow_private:
+        return
+    host = urlsplit(url).hostname or ""
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (scheme checked)
+        addresses = resolve(host)
+    except (OSError, UnicodeError):
+        return
+    reason = addresses_refusal(host, addresses)
+    if reason:
+        raise _Blocked(reason)
+
+
+class _GuardedRedirects(urllib.request.HTTPRedirectHandler):
+    """Checks a redirect's target before urllib follows it (urllib itself would follow ftp:)."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self.allow_private = allow_private
+
+    def http_error_302(self, req, fp, code, msg, headers):
+        location = headers.get("Location") or headers.get("URI")
+        if location:
+            target = urljoin(req.full_url, location.strip())
+            try:
+                _check(target, self.allow_private)
+            except _Blocked as exc:
+                fp.close()
+                raise _Blocked(f"redirect to {target[:120]}: {exc}") from None
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+
+def fetch(url: str, *, user_agent: str, timeout: float, max_bytes: int, allow_private: bool = False) -> Fetched:
+    """GET a URL; failures come back as Fetched.error, never raised. allow_private lets it reach
+    private, loopback and link-local addresses (a local test site)."""
+    try:
+        _check(url, allow_private)
+    except _Blocked as exc:
+        return Fetched(url, 0, "", b"", error=f"blocked: {exc}")
+    request = urllib.request.Request(url, headers={"User-Agent": user_agent, "Accept-Encoding": "identity"})
+    opener = urllib.request.build_opener(_GuardedRedirects(allow_private))
+    try:
+        with opener.open(request, timeout=timeout) as response:
             body = response.read(max_bytes + 1)
             if len(body) > max_bytes:
                 return Fetched(response.url, response.status, "", b"", error="too large")
             return Fetched(response.url, response.status, response.headers.get("Content-Type", ""), body)
+    except _Blocked as exc:
+        return Fetched(url, 0, "", b"", error=f"blocked: {exc}")
     except urllib.error.HTTPError as exc:
         return Fetched(url, exc.code, "", b"", error=f"HTTP {exc.code}")
     except urllib.error.URLError as exc:

@@ -16,7 +16,7 @@ from twisted.python.failure import Failure
 
 # Kinds of failure a source can have; `source_health` groups by them.
 FAILURE_KINDS = ("dns", "timeout", "connection", "http", "redirect", "parse", "robots", "too_large",
-                 "not_html", "empty_extraction", "other")
+                 "not_html", "empty_extraction", "blocked", "other")
 
 _MAX_KEPT = 50  # failures kept verbatim per source and run; the counts keep the rest
 
@@ -48,7 +48,11 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
     from scrapy import exceptions as sx
     from scrapy.spidermiddlewares.httperror import HttpError
 
+    from crawlers.middlewares import BlockedRequest
+
     exc = failure.value
+    if failure.check(BlockedRequest):
+        return "blocked", str(exc)[:300]
     if failure.check(HttpError):
         return "http", f"HTTP {exc.response.status}"
     if failure.check(sx.CannotResolveHostError, DNSLookupError):

@@ -57,6 +57,7 @@ def crawl(spec: dict) -> dict:
     settings = scrapy_settings(
         spec["crawl"], source=source["name"], run_id=spec["run_id"], staging_path=str(staging),
         log_path=spec["log_path"], crawl_delay=source.get("crawl_delay"),
+        allow_private_hosts=bool(source.get("allow_private_hosts")),
     )
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(SourceSpider)

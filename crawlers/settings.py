@@ -6,7 +6,9 @@ from typing import Any
 
 
 def scrapy_settings(crawl: dict[str, Any], *, source: str, run_id: str, staging_path: str,
-                    log_path: str, crawl_delay: float | None = None) -> dict[str, Any]:
+                    log_path: str, crawl_delay: float | None = None,
+                    allow_private_hosts: bool = False) -> dict[str, Any]:
+    """allow_private_hosts: the source's own allowance, on top of the crawl settings' process-wide one."""
     delay = crawl["download_delay"] if crawl_delay is None else crawl_delay
     return {
         "BOT_NAME": "newsmon",
@@ -40,7 +42,13 @@ def scrapy_settings(crawl: dict[str, Any], *, source: str, run_id: str, staging_
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawlers.middlewares.BackoffRetryMiddleware": 550,
+            # downloader side of RedirectMiddleware (600): sees each 3xx before it is followed
+            "crawlers.middlewares.AddressGuardMiddleware": 650,
         },
+        "NEWSMON_ALLOW_PRIVATE_HOSTS": bool(crawl.get("allow_private_hosts") or allow_private_hosts),
+        "TWISTED_DNS_RESOLVER": "crawlers.middlewares.GuardedResolver",
+        # http(s) only: no file:, data:, ftp: or s3: fetches, whatever a page or redirect says
+        "DOWNLOAD_HANDLERS": {"file": None, "data": None, "ftp": None, "s3": None},
         "DOWNLOAD_MAXSIZE": crawl["max_page_bytes"],
         "DOWNLOAD_WARNSIZE": 0,
         "REDIRECT_MAX_TIMES": 5,

@@ -19,7 +19,8 @@ EXAMPLE_QUERIES = (
 
 
 def demo_sources(base_url: str) -> list[Source]:
-    """The sample site's two feeds as two sources (loopback, so private hosts are allowed)."""
+    """The sample site's two feeds as two sources, allowed on loopback: the address guard refuses
+    private hosts to every other source."""
     return [
         Source(name="circuit-ledger-rss", homepage=f"{base_url}/", feeds=(f"{base_url}/feeds/rss.xml",),
                allowed_domains=("127.0.0.1",), allow_private_hosts=True, crawl_delay=0.0),
@@ -29,9 +30,9 @@ def demo_sources(base_url: str) -> list[Source]:
 
 
 def demo_settings(base: Settings) -> Settings:
-    """The user's settings with the demo's own data dir and no politeness delays for loopback."""
-    crawl = base.crawl.model_copy(update={"download_delay": 0.0, "autothrottle": False,
-                                          "allow_private_hosts": True})
+    """The user's settings with the demo's own data dir and no politeness delays for loopback (the
+    private-host allowance is the demo sources' own, not the process's)."""
+    crawl = base.crawl.model_copy(update={"download_delay": 0.0, "autothrottle": False})
     return base.model_copy(update={"data_dir": base.data_dir / "demo", "crawl": crawl})
 
 

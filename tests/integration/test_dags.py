@@ -103,6 +103,7 @@ def test_daily_dag_runs_end_to_end_and_a_dead_source_does_not_stop_it(
         airflow_home, NEWSMON_DATA_DIR=str(data_dir), NEWSMON_SOURCES_FILE=str(sources),
         NEWSMON_CRAWL__DOWNLOAD_DELAY="0", NEWSMON_CRAWL__AUTOTHROTTLE="false",
         NEWSMON_CRAWL__RETRY_TIMES="0", NEWSMON_CRAWL__DOWNLOAD_TIMEOUT=str(crawl.download_timeout),
+        NEWSMON_CRAWL__ALLOW_PRIVATE_HOSTS="1",  # the sample site is on 127.0.0.1
     )
     code = """
 import pendulum

@@ -37,7 +37,8 @@ def test_check_by_name_marks_entries_already_loaded_by_another_source(settings, 
 
 
 def test_check_homepage_url_discovers_feeds_and_sitemaps_as_json(tmp_path, sample_site):
-    env = {**os.environ, "NEWSMON_DATA_DIR": str(tmp_path / "data"), "NEWSMON_SOURCES_FILE": str(tmp_path / "none.yaml")}
+    env = {**os.environ, "NEWSMON_DATA_DIR": str(tmp_path / "data"), "NEWSMON_SOURCES_FILE": str(tmp_path / "none.yaml"),
+           "NEWSMON_CRAWL__ALLOW_PRIVATE_HOSTS": "1"}  # the sample site is on 127.0.0.1
     result = subprocess.run([sys.executable, "-m", "newsmon", "sources", "check", f"{sample_site.base_url}/", "--json"],
                             capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
