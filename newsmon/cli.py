@@ -116,7 +116,7 @@ def run(
     scored = _classify_with_progress()
     ok = sum(r.ok for r in results)
     out.print(f"run {run_id}: {ok}/{len(results)} sources ok, {report.read} articles staged "
-              f"({report.inserted} new), {scored} scored; warehouse {settings.warehouse_path}")
+              f"({report.inserted} new), {scored} scored; warehouse {settings.warehouse_label}")
 
 
 @app.command()

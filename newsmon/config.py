@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -36,8 +37,10 @@ class CrawlSettings(BaseModel):
 
 
 class WarehouseSettings(BaseModel):
-    # None: <data_dir>/newsmon.duckdb
+    # None: <data_dir>/newsmon.duckdb. A path: that DuckDB file. `ducklake:postgres:dbname=... host=...`:
+    # a DuckLake whose catalog is in PostgreSQL and whose data files go to data_path.
     url: str | None = None
+    data_path: str | None = Field(None, description="DuckLake data files: a shared folder or s3://, gs:// URL")
     lock_timeout: float = Field(30.0, ge=0, description="seconds to wait for another process's lock")
     story_window_hours: int = Field(72, ge=1, description="articles further apart are never one story")
     story_threshold: float = Field(0.20, gt=0, le=1, description="TF-IDF cosine that makes a rewrite one story")
@@ -110,6 +113,11 @@ class Settings(BaseSettings):
     @property
     def warehouse_path(self) -> str:
         return self.warehouse.url or str(self.data_dir / "newsmon.duckdb")
+
+    @property
+    def warehouse_label(self) -> str:
+        """The warehouse as messages name it: a DuckLake URL without its password."""
+        return re.sub(r"(password=)\S+", r"\1***", self.warehouse_path)
 
     @property
     def staging_dir(self) -> Path:

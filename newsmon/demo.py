@@ -51,7 +51,7 @@ def run_demo(*, port: int = 0, console: Console, progress: Callable[[str], None]
     ok = sum(r.ok for r in report.results)
     console.print(f"\n[bold]demo done[/]: {ok}/{len(report.results)} sources ok, "
                   f"{report.load.read if report.load else 0} articles loaded, {report.scored} newly scored")
-    console.print(f"warehouse:      {settings.warehouse_path}", soft_wrap=True, highlight=False)
+    console.print(f"warehouse:      {settings.warehouse_label}", soft_wrap=True, highlight=False)
     console.print(f"digest preview: {preview}  (week {week})", soft_wrap=True, highlight=False)
     console.print("\ntry:")
     for query in EXAMPLE_QUERIES:

@@ -31,27 +31,36 @@ class PipelineError(NewsmonError):
 def warehouse(settings: Settings, *, read_only: bool = False, require_current: bool = True):
     """A connection to the warehouse, migrated when opened for writing; a read-only one must already
     be at the code's schema version (unless require_current is False, as for ad-hoc SQL)."""
-    from warehouse.db import WarehouseError, applied_versions, connect, migrate, migrations
+    from warehouse.db import WarehouseError, applied_versions, migrate, migrations
 
-    con = connect(settings.warehouse_path, read_only=read_only, lock_timeout=settings.warehouse.lock_timeout,
-                  on_wait=lambda message: print(message, file=sys.stderr))
+    con = _open(settings, read_only=read_only)
     try:
         if not read_only:
             migrate(con)
         elif require_current:
             pending = sorted({m.version for m in migrations()} - set(applied_versions(con)))
             if pending:
-                raise WarehouseError(f"warehouse {settings.warehouse_path} needs migrations {pending}: "
+                raise WarehouseError(f"warehouse {settings.warehouse_label} needs migrations {pending}: "
                                      "run `newsmon db migrate`")
         yield con
     finally:
         con.close()
 
 
-def migrate_warehouse(settings: Settings) -> list[int]:
-    from warehouse.db import connect, migrate
+def _open(settings: Settings, *, read_only: bool = False):
+    """A connection to the configured backend: the DuckDB file (waiting a bounded time for another
+    process's lock) or the DuckLake named by NEWSMON_WAREHOUSE__URL."""
+    from warehouse.db import open_target
 
-    con = connect(settings.warehouse_path, lock_timeout=settings.warehouse.lock_timeout)
+    return open_target(settings.warehouse_path, read_only=read_only, lock_timeout=settings.warehouse.lock_timeout,
+                       data_path=settings.warehouse.data_path,
+                       on_wait=lambda message: print(message, file=sys.stderr))
+
+
+def migrate_warehouse(settings: Settings) -> list[int]:
+    from warehouse.db import migrate
+
+    con = _open(settings)
     try:
         return migrate(con)
     finally:
@@ -119,12 +128,12 @@ def run_dir(settings: Settings, run_id: str) -> Path:
 
 def _read_only(settings: Settings, read: Callable, default):
     """read(con) on a read-only connection; default when there is no usable warehouse yet."""
-    from warehouse.db import WarehouseError, connect
+    from warehouse.db import WarehouseError, is_lake
 
-    if not Path(settings.warehouse_path).exists():
+    if not is_lake(settings.warehouse_path) and not Path(settings.warehouse_path).exists():
         return default
     try:
-        con = connect(settings.warehouse_path, read_only=True)
+        con = _open(settings, read_only=True)
     except WarehouseError:
         return default
     try:
@@ -319,6 +328,7 @@ def staged_results(settings: Settings, run_id: str) -> list[CrawlResult]:
 def load_run(settings: Settings, run_id: str, sources: Iterable[Source] = (),
              results: Iterable[CrawlResult] | None = None) -> LoadReport:
     """Upsert a run's staging files, its crawl results and the source list into the warehouse."""
+    from warehouse.db import write_transaction
     from warehouse.load import record_crawl_runs, upsert_articles, upsert_feed_states, upsert_sources
     from warehouse.search import has_index, rebuild_index
     from warehouse.stories import assign_stories
@@ -328,16 +338,27 @@ def load_run(settings: Settings, run_id: str, sources: Iterable[Source] = (),
         raise PipelineError(f"no staging for run {run_id} at {directory}")
     results = list(results) if results is not None else staged_results(settings, run_id)
     paths = sorted(directory.glob("*.jsonl"))
-    with warehouse(settings) as con:
+    sources = list(sources)
+
+    def write(con) -> LoadReport:
         upsert_sources(con, sources)
         counts = upsert_articles(con, paths)
         runs = record_crawl_runs(con, results)
         upsert_feed_states(con, results)
         stories = assign_stories(con, window_hours=settings.warehouse.story_window_hours,
                                  threshold=settings.warehouse.story_threshold)
-        if counts["read"] or not has_index(con):
+        return LoadReport(run_id=run_id, files=len(paths), crawl_runs=runs, stories=stories, **counts)
+
+    with warehouse(settings) as con:
+        # one transaction: a load killed half-way leaves the warehouse as it was
+        report = write_transaction(con, lambda: write(con), on_retry=_warn)
+        if report.read or not has_index(con):
             rebuild_index(con)
-    return LoadReport(run_id=run_id, files=len(paths), crawl_runs=runs, stories=stories, **counts)
+    return report
+
+
+def _warn(message: str) -> None:
+    print(message, file=sys.stderr)
 
 
 def load_named_run(settings: Settings, *, run_id: str) -> int:
@@ -422,6 +443,7 @@ def classify_warehouse(settings: Settings, *, rescore: bool = False,
                        on_batch: Callable[[int, int], None] | None = None) -> int:
     """Score the articles no model has scored yet with the current model; with rescore, also the
     history scored by earlier versions (old scores stay, keyed by their version). Return how many."""
+    from warehouse.db import write_transaction
     from warehouse.scores import article_batches, insert_scores, insert_sectors, register_model, unscored_ids
 
     classifier = load_classifier(settings)
@@ -441,16 +463,14 @@ def classify_warehouse(settings: Settings, *, rescore: bool = False,
                       evidence=p.evidence.get(label))
                 for row, p in zip(rows, predictions, strict=True) for label in LABELS
             ]
-            con.execute("begin transaction")  # a batch's scores and sector tags land together
-            try:
+            tags = [(row[0], classifier.version, sector, score)
+                    for row, p in zip(rows, predictions, strict=True) for sector, score in p.sectors.items()]
+
+            def write(scores=scores, tags=tags) -> None:  # a batch's scores and sector tags land together
                 insert_scores(con, scores, scored_at=now)
-                insert_sectors(con, [(row[0], classifier.version, sector, score)
-                                     for row, p in zip(rows, predictions, strict=True)
-                                     for sector, score in p.sectors.items()])
-                con.execute("commit")
-            except BaseException:
-                con.execute("rollback")
-                raise
+                insert_sectors(con, tags)
+
+            write_transaction(con, write, on_retry=_warn)
             scored += len(rows)
             if on_batch:
                 on_batch(scored, len(ids))
@@ -577,6 +597,7 @@ def send_digest(settings: Settings, week: str, *, force: bool = False) -> dict:
     row is written only after the SMTP server accepted the message."""
     from newsmon.digest.email import SendError, build_message, send_message
     from newsmon.digest.render import render_digest_html, render_digest_text, subject_line
+    from warehouse.db import upsert
 
     email = settings.email
     if not email.recipients:
@@ -596,8 +617,9 @@ def send_digest(settings: Settings, week: str, *, force: bool = False) -> dict:
                  attempts=email.send_attempts, backoff=email.retry_backoff)
     sent_at = datetime.now(UTC).replace(tzinfo=None)
     with warehouse(settings) as con:
-        con.execute("insert or replace into digests values (?, ?, ?, ?, ?, ?)",
-                    [week, email.recipients, sent_at, message["Message-ID"], message["Subject"], parts.article_ids])
+        upsert(con, "digests", ["week", "recipients", "sent_at", "message_id", "subject", "article_ids"],
+               [[week, email.recipients, sent_at, message["Message-ID"], message["Subject"], parts.article_ids]],
+               keys=["week"])
     return {"week": week, "status": "sent", "sent_at": sent_at, "message_id": message["Message-ID"],
             "recipients": email.recipients, "articles": len(parts.article_ids)}
 

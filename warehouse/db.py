@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import random
 import re
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
@@ -115,9 +119,154 @@ def connect(path: str | Path, *, read_only: bool = False, lock_timeout: float = 
             raise WarehouseError(f"cannot open warehouse {path}: {str(exc).splitlines()[0]}") from None
 
 
+LAKE_PREFIX = "ducklake:"
+LAKE_ALIAS = "lake"
+
+
+def is_lake(target: str | Path) -> bool:
+    """True when the warehouse is a DuckLake (catalog database + data path), not a DuckDB file."""
+    return str(target).startswith(LAKE_PREFIX)
+
+
+def connect_lake(url: str, *, data_path: str | None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Attach a DuckLake: `ducklake:postgres:dbname=... host=...` (catalog in PostgreSQL; several
+    writers at once, the catalog orders their commits) or `ducklake:path.ducklake` (catalog in a
+    DuckDB file, one writer). Data files go to data_path: a shared folder or an s3://, gs:// bucket."""
+    con = duckdb.connect(":memory:", config=_config())
+    options = []
+    if data_path:
+        options.append(f"data_path '{_literal(data_path)}'")
+    if read_only:
+        options.append("read_only")
+    try:
+        for extension in ("ducklake", "postgres") if ":postgres:" in url else ("ducklake",):
+            con.execute(f"load {extension}")
+        con.execute(f"attach '{_literal(url)}' as {LAKE_ALIAS}" + (f" ({', '.join(options)})" if options else ""))
+        con.execute(f"use {LAKE_ALIAS}")
+    except duckdb.Error as exc:
+        con.close()
+        detail = str(exc).splitlines()[0]
+        raise WarehouseError(f"cannot attach DuckLake {_redacted(url)}: {detail}") from None
+    return con
+
+
+def _literal(value: str) -> str:
+    """Text inside a SQL string literal (ATTACH and COPY take no parameters for these)."""
+    return value.replace("'", "''")
+
+
+def _redacted(url: str) -> str:
+    return re.sub(r"(password=)\S+", r"\1***", url)
+
+
+def open_target(target: str | Path, *, read_only: bool = False, lock_timeout: float = 0.0,
+                data_path: str | None = None,
+                on_wait: Callable[[str], None] | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection to the warehouse, whichever backend the target names."""
+    if is_lake(target):
+        return connect_lake(str(target), data_path=data_path, read_only=read_only)
+    return connect(target, read_only=read_only, lock_timeout=lock_timeout, on_wait=on_wait)
+
+
+def backend(con: duckdb.DuckDBPyConnection) -> str:
+    """'ducklake' or 'duckdb': the catalog the connection's default tables live in."""
+    return "ducklake" if con.execute("select current_database()").fetchone()[0] == LAKE_ALIAS else "duckdb"
+
+
+_COLUMN_KEY = re.compile(r"\s+primary key(?=\s*[,\n)])", re.IGNORECASE)
+_TABLE_KEY = re.compile(r",\s*primary key\s*\([^)]*\)", re.IGNORECASE)
+_BOOLEAN_DEFAULT = re.compile(r"\s+default\s+(true|false)\b", re.IGNORECASE)
+
+
+def _for_backend(sql: str, name: str) -> str:
+    """DuckLake has no PRIMARY KEY or UNIQUE constraints and takes only literal defaults (not
+    true/false): the same migrations run without them there; the loads keep keys unique themselves
+    (MERGE on the key, deduplicated sources) and always write the boolean columns."""
+    if name != "ducklake":
+        return sql
+    return _BOOLEAN_DEFAULT.sub("", _TABLE_KEY.sub("", _COLUMN_KEY.sub("", sql)))
+
+
+T = TypeVar("T")
+
+
+def write_transaction(con: duckdb.DuckDBPyConnection, work: Callable[[], T], *, attempts: int = 10,
+                      on_retry: Callable[[str], None] | None = None) -> T:
+    """Run work() in one transaction: all of it lands or none. On DuckLake the transaction first
+    claims the write_lock row, so a concurrent writer's commit conflicts; the loser is rolled back
+    and runs again on the new state, with a growing, jittered pause."""
+    lake = backend(con) == "ducklake"
+    holder = f"{socket.gethostname()}:{os.getpid()}"
+    for attempt in range(1, attempts + 1):
+        con.execute("begin transaction")
+        try:
+            if lake:
+                con.execute("update write_lock set holder = ?, claimed_at = ?",
+                            [holder, datetime.now(UTC).replace(tzinfo=None)])
+            result = work()
+            con.execute("commit")
+            return result
+        except duckdb.TransactionException as exc:
+            _rollback(con)
+            if "conflict" not in str(exc).lower():
+                raise
+            if attempt == attempts:
+                raise WarehouseError(f"gave up after {attempts} write conflicts with other writers") from None
+            if on_retry:
+                on_retry(f"write conflict with another writer; retrying ({attempt}/{attempts - 1})")
+            time.sleep(min(5.0, 0.2 * 2 ** (attempt - 1)) * (0.5 + random.random()))
+        except BaseException:
+            _rollback(con)
+            raise
+    raise AssertionError("unreachable")
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute("rollback")
+    except duckdb.Error:
+        pass  # the failed commit already ended the transaction
+
+
+def upsert(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: list[list],
+           *, keys: list[str], update: list[str] | None = None) -> int:
+    """Insert rows, or for rows whose key exists update the `update` columns (None: every non-key
+    column; []: leave the row as it is). One MERGE statement for all rows; works on both backends."""
+    if not rows:
+        return 0
+    types = column_types(con, table)
+    select = ", ".join(f"unnest(${i + 1}::{types[c]}[]) as {c}" for i, c in enumerate(columns))
+    params = [list(values) for values in zip(*rows, strict=True)]
+    merge(con, table, f"(select {select})", columns, keys=keys, update=update, params=params)
+    return len(rows)
+
+
+def merge(con: duckdb.DuckDBPyConnection, table: str, source: str, columns: list[str], *,
+          keys: list[str], update: list[str] | None = None, params: list | dict | None = None) -> None:
+    """MERGE the rows of source (a table name or a parenthesised query) into table by keys."""
+    update = [c for c in columns if c not in keys] if update is None else update
+    on = " and ".join(f"t.{k} = s.{k}" for k in keys)
+    sql = f"merge into {table} as t using {source} as s on ({on})"
+    if update:
+        sql += " when matched then update set " + ", ".join(f"{c} = s.{c}" for c in update)
+    sql += (f" when not matched then insert ({', '.join(columns)})"
+            f" values ({', '.join('s.' + c for c in columns)})")
+    con.execute(sql, params)
+
+
+def column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    rows = con.execute("select column_name, data_type from duckdb_columns()"
+                       " where table_name = ? and database_name = current_database()"
+                       "   and schema_name = current_schema()", [table]).fetchall()
+    if not rows:
+        raise WarehouseError(f"no table {table!r} in the warehouse")
+    return dict(rows)
+
+
 def applied_versions(con: duckdb.DuckDBPyConnection) -> list[int]:
     exists = con.execute(
-        "select count(*) from information_schema.tables where table_name = 'schema_migrations'"
+        "select count(*) from duckdb_tables() where table_name = 'schema_migrations'"
+        " and database_name = current_database() and schema_name = current_schema()"
     ).fetchone()[0]
     if not exists:
         return []
@@ -126,10 +275,10 @@ def applied_versions(con: duckdb.DuckDBPyConnection) -> list[int]:
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply the migrations not yet applied, in order; return the versions applied now."""
-    con.execute(
+    kind = backend(con)
+    con.execute(_for_backend(
         "create table if not exists schema_migrations ("
-        " version integer primary key, name varchar not null, applied_at timestamp not null)"
-    )
+        " version integer primary key, name varchar not null, applied_at timestamp not null)", kind))
     done = set(applied_versions(con))
     applied = []
     every = migrations()
@@ -139,7 +288,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
         later = set().union(*(_views_named(m.sql) for m in every[n + 1:]))
         con.execute("begin transaction")
         try:
-            con.execute(_expand_views(migration.sql, later))
+            con.execute(_for_backend(_expand_views(migration.sql, later), kind))
             con.execute(
                 "insert into schema_migrations values (?, ?, ?)",
                 [migration.version, migration.name, datetime.now(UTC).replace(tzinfo=None)],

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from newsmon.domain import CrawlResult, Source
+from warehouse.db import merge, upsert
 
 # Column types of a staging record; read_json skips torn or malformed lines (ignore_errors).
 _STAGING_COLUMNS = {
@@ -29,48 +30,32 @@ _REFRESHED = ["title", "text", "author", "published_at", "published_from", "lang
 def upsert_sources(con: duckdb.DuckDBPyConnection, sources: Iterable[Source]) -> int:
     rows = [[s.name, s.homepage, list(s.feeds), list(s.sitemaps), list(s.sections), s.enabled]
             for s in sources]
-    if rows:
-        con.executemany(
-            "insert into sources values (?, ?, ?, ?, ?, ?) on conflict (name) do update set"
-            " homepage = excluded.homepage, feeds = excluded.feeds, sitemaps = excluded.sitemaps,"
-            " sections = excluded.sections, enabled = excluded.enabled",
-            rows,
-        )
-    return len(rows)
+    return upsert(con, "sources", ["name", "homepage", "feeds", "sitemaps", "sections", "enabled"], rows,
+                  keys=["name"])
 
 
 def upsert_articles(con: duckdb.DuckDBPyConnection, staging_paths: Sequence[Path]) -> dict[str, int]:
-    """Upsert complete staging records; return {'read', 'inserted', 'updated'} counts."""
+    """Upsert complete staging records; return {'read', 'inserted', 'updated'} counts. Run it inside
+    the caller's transaction (warehouse.db.write_transaction) so a load lands whole or not at all."""
     paths = [str(p) for p in staging_paths if Path(p).exists() and Path(p).stat().st_size > 0]
     if not paths:
         return {"read": 0, "inserted": 0, "updated": 0}
-    columns = ", ".join(_ARTICLE_COLUMNS)
-    con.execute("begin transaction")
-    try:
-        con.execute(
-            "create or replace temp table staged as "
-            "select * from read_json(?, format = 'newline_delimited', columns = ?, ignore_errors = true)"
-            " where article_id is not null and url is not null and canonical_url is not null"
-            "   and source is not null and title is not null and text is not null"
-            "   and fetched_at is not null and content_hash is not null"
-            # the same article staged twice (two feeds, two sources): the first fetch wins
-            " qualify row_number() over (partition by article_id order by fetched_at, source, url) = 1",
-            [paths, _STAGING_COLUMNS],
-        )
-        read = con.execute("select count(*) from staged").fetchone()[0]
-        inserted = con.execute(
-            "select count(*) from staged where article_id not in (select article_id from articles)"
-        ).fetchone()[0]
-        updates = ", ".join(f"{c} = excluded.{c}" for c in _REFRESHED)
-        con.execute(
-            f"insert into articles ({columns}) select {columns} from staged "
-            f"on conflict (article_id) do update set {updates}"
-        )
-        con.execute("drop table staged")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
+    con.execute(
+        "create or replace temp table staged as "
+        "select * from read_json(?, format = 'newline_delimited', columns = ?, ignore_errors = true)"
+        " where article_id is not null and url is not null and canonical_url is not null"
+        "   and source is not null and title is not null and text is not null"
+        "   and fetched_at is not null and content_hash is not null"
+        # the same article staged twice (two feeds, two sources): the first fetch wins
+        " qualify row_number() over (partition by article_id order by fetched_at, source, url) = 1",
+        [paths, _STAGING_COLUMNS],
+    )
+    read = con.execute("select count(*) from staged").fetchone()[0]
+    inserted = con.execute(
+        "select count(*) from staged where article_id not in (select article_id from articles)"
+    ).fetchone()[0]
+    merge(con, "articles", "staged", _ARTICLE_COLUMNS, keys=["article_id"], update=_REFRESHED)
+    con.execute("drop table staged")
     return {"read": read, "inserted": inserted, "updated": read - inserted}
 
 
@@ -81,12 +66,11 @@ def record_crawl_runs(con: duckdb.DuckDBPyConnection, results: Iterable[CrawlRes
          json.dumps(r.counts)]
         for r in results
     ]
-    if rows:
-        con.executemany(
-            "insert or replace into crawl_runs (run_id, source, started_at, finished_at, ok, articles, entries_seen,"
-            " pages_fetched, skipped_known, failures_total, error, failures, counts)"
-            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    return len(rows)
+    return upsert(con, "crawl_runs", _CRAWL_RUN_COLUMNS, rows, keys=["run_id", "source"])
+
+
+_CRAWL_RUN_COLUMNS = ["run_id", "source", "started_at", "finished_at", "ok", "articles", "entries_seen",
+                      "pages_fetched", "skipped_known", "failures_total", "error", "failures", "counts"]
 
 
 def _failures_total(result: CrawlResult) -> int:
@@ -119,11 +103,7 @@ def upsert_feed_states(con: duckdb.DuckDBPyConnection, results: Iterable[CrawlRe
              s.get("not_modified_streak", 0), bool(s.get("validators_unreliable")), s.get("fetched_at"),
              s.get("changed_at"), s.get("status")]
             for r in results for s in r.feed_states]
-    if rows:
-        columns = ", ".join(_FEED_STATE_COLUMNS)
-        con.executemany(f"insert or replace into feed_states ({columns}) values ({', '.join('?' * len(rows[0]))})",
-                        rows)
-    return len(rows)
+    return upsert(con, "feed_states", _FEED_STATE_COLUMNS, rows, keys=["feed_url"])
 
 
 def feed_states(con: duckdb.DuckDBPyConnection, source: str) -> list[dict]:

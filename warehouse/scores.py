@@ -9,6 +9,7 @@ from datetime import datetime
 import duckdb
 
 from newsmon.domain import Score
+from warehouse.db import upsert
 
 
 def register_model(con: duckdb.DuckDBPyConnection, *, model_version: str, base_model: str,
@@ -18,12 +19,11 @@ def register_model(con: duckdb.DuckDBPyConnection, *, model_version: str, base_m
     current = con.execute("select model_version from current_model").fetchone()
     if current and current[0] == model_version:
         return
-    con.execute(
-        "insert into models values (?, ?, ?, ?, ?, ?, ?) on conflict (model_version) do update"
-        " set activated_at = excluded.activated_at",
-        [model_version, base_model, method, trained_at, json.dumps(thresholds),
-         json.dumps(metrics) if metrics is not None else None, activated_at],
-    )
+    upsert(con, "models", ["model_version", "base_model", "method", "trained_at", "thresholds", "metrics",
+                           "activated_at"],
+           [[model_version, base_model, method, trained_at, json.dumps(thresholds),
+             json.dumps(metrics) if metrics is not None else None, activated_at]],
+           keys=["model_version"], update=["activated_at"])
 
 
 def unscored_ids(con: duckdb.DuckDBPyConnection, model_version: str, *, history: bool = True) -> list[str]:
@@ -55,25 +55,15 @@ def article_batches(con: duckdb.DuckDBPyConnection, ids: list[str],
 def insert_scores(con: duckdb.DuckDBPyConnection, scores: Iterable[Score], scored_at: datetime) -> int:
     rows = [[s.article_id, s.model_version, s.label, s.score, s.flagged, s.evidence, scored_at]
             for s in scores]
-    if rows:
-        con.executemany(
-            "insert into classifications values (?, ?, ?, ?, ?, ?, ?)"
-            " on conflict (article_id, model_version, label) do nothing",
-            rows,
-        )
-    return len(rows)
+    return upsert(con, "classifications",
+                  ["article_id", "model_version", "label", "score", "flagged", "evidence", "scored_at"], rows,
+                  keys=["article_id", "model_version", "label"], update=[])
 
 
 def insert_sectors(con: duckdb.DuckDBPyConnection, rows: Iterable[tuple[str, str, str, float]]) -> int:
     """Store (article_id, model_version, sector, score) tags; an existing tag is kept as it was."""
-    rows = [list(r) for r in rows]
-    if rows:
-        con.executemany(
-            "insert into article_sectors values (?, ?, ?, ?)"
-            " on conflict (article_id, model_version, sector) do nothing",
-            rows,
-        )
-    return len(rows)
+    return upsert(con, "article_sectors", ["article_id", "model_version", "sector", "score"],
+                  [list(r) for r in rows], keys=["article_id", "model_version", "sector"], update=[])
 
 
 def history_without_scores(con: duckdb.DuckDBPyConnection, model_version: str) -> int:

@@ -11,6 +11,7 @@ from datetime import datetime
 import duckdb
 
 from newsmon.domain import LABELS, NewsmonError
+from warehouse.db import backend
 
 INDEX_SCHEMA = "fts_main_articles"
 
@@ -32,9 +33,30 @@ class Hit:
 
 
 def rebuild_index(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)build the BM25 index over title and text, English stemming and stop words."""
+    """(Re)build the BM25 index over title and text, English stemming and stop words (a DuckDB
+    file only: on DuckLake each search indexes in memory)."""
+    if backend(con) == "ducklake":
+        return
     con.execute("pragma create_fts_index('articles', 'article_id', 'title', 'text',"
                 " stemmer = 'english', stopwords = 'english', lower = 1, strip_accents = 1, overwrite = 1)")
+
+
+def _lake_matches(con: duckdb.DuckDBPyConnection, query: str) -> str:
+    """DuckLake keeps no macros, so no stored index: index title and text in an in-memory scratch
+    database for this search and return the table of (article_id, score) it found."""
+    current = con.execute("select current_database()").fetchone()[0]
+    con.execute("attach if not exists ':memory:' as scratch")
+    con.execute("create or replace table scratch.docs as select article_id, title, text from articles")
+    con.execute("use scratch")
+    try:
+        con.execute("pragma create_fts_index('docs', 'article_id', 'title', 'text', stemmer = 'english',"
+                    " stopwords = 'english', lower = 1, strip_accents = 1, overwrite = 1)")
+        con.execute("create or replace table hits as select article_id, score from"
+                    " (select article_id, fts_main_docs.match_bm25(article_id, ?) as score from docs)"
+                    " where score is not null", [query])
+    finally:
+        con.execute(f"use {current}")
+    return "scratch.hits"
 
 
 def has_index(con: duckdb.DuckDBPyConnection) -> bool:
@@ -50,15 +72,16 @@ def search(con: duckdb.DuckDBPyConnection, query: str, *, label: str | None = No
         raise SearchError("empty search query")
     if label is not None and label not in LABELS:
         raise SearchError(f"unknown label {label!r}: use one of {', '.join(LABELS)}")
-    if not has_index(con):
+    if backend(con) == "ducklake":
+        matches = _lake_matches(con, query)
+    elif has_index(con):
+        matches = f"(select article_id, {INDEX_SCHEMA}.match_bm25(article_id, $query) as score from articles)"
+    else:
         raise SearchError("no search index yet: it is built by each load (`newsmon load`), "
                           "or now with `newsmon db reindex`")
     rows = con.execute(
         f"""
-        with matches as (
-            select article_id, {INDEX_SCHEMA}.match_bm25(article_id, $query) as score
-            from articles
-        ),
+        with matches as (select * from {matches}),
         flags as (
             select c.article_id, list(c.label order by c.label) as labels
             from classifications as c
@@ -77,6 +100,7 @@ def search(con: duckdb.DuckDBPyConnection, query: str, *, label: str | None = No
         order by m.score desc, a.published_at desc nulls last, a.article_id
         limit $limit
         """,
-        {"query": query, "label": label, "since": since, "limit": limit},
+        {"query": query, "label": label, "since": since, "limit": limit} if "$query" in matches else
+        {"label": label, "since": since, "limit": limit},
     ).fetchall()
     return [Hit(*row) for row in rows]

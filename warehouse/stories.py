@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import numpy as np
 
+from warehouse.db import upsert
+
 DEFAULT_WINDOW_HOURS = 72
 DEFAULT_THRESHOLD = 0.20
 _BODY_CHARS = 1500
@@ -124,12 +126,9 @@ def assign_stories(con: duckdb.DuckDBPyConnection, *, window_hours: int = DEFAUL
                      [lo, hi])
     assigned = cluster(existing, new, window=window, threshold=threshold)
     stamp = now or datetime.now(UTC).replace(tzinfo=None)
-    columns = list(zip(*assigned, strict=True))
-    con.execute(
-        "insert into article_stories select unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::varchar[]),"
-        " unnest(?::double[]), unnest(?::varchar[]), ? on conflict (article_id) do nothing",
-        [list(c) for c in columns] + [stamp],
-    )
+    upsert(con, "article_stories",
+           ["article_id", "story_id", "method", "similarity", "matched_article_id", "clustered_at"],
+           [[*row, stamp] for row in assigned], keys=["article_id"], update=[])
     counts = {"first": 0, "exact": 0, "similar": 0}
     for row in assigned:
         counts[row[2]] += 1
