@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup test test-fast run demo bench lint clean airflow
+.PHONY: setup test test-fast run demo bench lint clean airflow system-packages
 
 setup: $(STAMP)
 
@@ -20,7 +20,19 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,airflow]'
 	touch $(STAMP)
 
-test: $(STAMP)
+# Debian packages the slow tests use: PostgreSQL's server (the DuckLake catalog) and Chromium
+# (rendering the digest). Installed only where missing and only when we may (root with apt-get);
+# otherwise those tests skip and say why.
+SYSTEM_PACKAGES := $(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql) \
+	$(if $(wildcard /usr/bin/chromium),,chromium)
+system-packages:
+	@if [ -n "$(strip $(SYSTEM_PACKAGES))" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing $(strip $(SYSTEM_PACKAGES)) from Debian"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			$(SYSTEM_PACKAGES) > /dev/null || echo "could not install $(SYSTEM_PACKAGES): their tests will skip"; \
+	fi
+
+test: $(STAMP) system-packages
 	$(BIN)/ruff check newsmon crawlers models warehouse dags tests benchmarks
 	$(BIN)/python -m pytest -q
 

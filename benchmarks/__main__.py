@@ -2,7 +2,7 @@
 
 import sys
 
-from benchmarks import extraction
+from benchmarks import extraction, stories
 
 if __name__ == "__main__":
-    sys.exit(extraction.main([]))
+    sys.exit(extraction.main([]) or stories.main([]))

@@ -306,7 +306,6 @@ class LoadReport:
     inserted: int
     updated: int
     crawl_runs: int
-    stories: dict[str, int] = field(default_factory=dict)
 
 
 def staged_results(settings: Settings, run_id: str) -> list[CrawlResult]:
@@ -331,7 +330,6 @@ def load_run(settings: Settings, run_id: str, sources: Iterable[Source] = (),
     from warehouse.db import write_transaction
     from warehouse.load import record_crawl_runs, upsert_articles, upsert_feed_states, upsert_sources
     from warehouse.search import has_index, rebuild_index
-    from warehouse.stories import assign_stories
 
     directory = run_dir(settings, run_id)
     if not directory.exists():
@@ -345,9 +343,7 @@ def load_run(settings: Settings, run_id: str, sources: Iterable[Source] = (),
         counts = upsert_articles(con, paths)
         runs = record_crawl_runs(con, results)
         upsert_feed_states(con, results)
-        stories = assign_stories(con, window_hours=settings.warehouse.story_window_hours,
-                                 threshold=settings.warehouse.story_threshold)
-        return LoadReport(run_id=run_id, files=len(paths), crawl_runs=runs, stories=stories, **counts)
+        return LoadReport(run_id=run_id, files=len(paths), crawl_runs=runs, **counts)
 
     with warehouse(settings) as con:
         # one transaction: a load killed half-way leaves the warehouse as it was
@@ -474,7 +470,25 @@ def classify_warehouse(settings: Settings, *, rescore: bool = False,
             scored += len(rows)
             if on_batch:
                 on_batch(scored, len(ids))
+        cluster_stories(settings, con)
     return scored
+
+
+def cluster_stories(settings: Settings, con) -> dict[str, int]:
+    """Give the articles without a story one (warehouse.stories), with the base encoder's sentence
+    embeddings; runs with classification, where the encoder is at hand."""
+    from models.encoder import Encoder
+    from warehouse.db import write_transaction
+    from warehouse.stories import assign_stories
+
+    pending = con.execute("select count(*) from articles anti join article_stories using (article_id)").fetchone()[0]
+    if not pending:
+        return {"first": 0, "exact": 0, "similar": 0}
+    encoder = Encoder(settings.model.base_model, max_length=256, batch_size=settings.model.batch_size,
+                      normalize=True)
+    return write_transaction(con, lambda: assign_stories(
+        con, window_hours=settings.warehouse.story_window_hours, threshold=settings.warehouse.story_threshold,
+        embed=encoder.encode, embed_model=settings.model.base_model), on_retry=_warn)
 
 
 def history_pending(settings: Settings) -> int:

@@ -36,6 +36,17 @@ def test_sample_site_end_to_end_and_idempotent_rerun(model_settings, sample_site
     _, scored = pipeline.run_sql(model_settings, "select count(distinct article_id), count(*) from classifications")
     assert scored == [(len(manifest), 2 * len(manifest))]
 
+    # the same story from two pages is one story; nothing else is grouped
+    _, grouped = pipeline.run_sql(model_settings, "select list(a.title order by a.title) from article_stories"
+                                  " join articles as a using (article_id) group by story_id having count(*) > 1")
+    expected_stories = {}
+    for entry in manifest:
+        if entry["story"]:
+            expected_stories.setdefault(entry["story"], []).append(entry["title"])
+    assert sorted(tuple(g[0]) for g in grouped) == sorted(tuple(sorted(t)) for t in expected_stories.values())
+    _, stories = pipeline.run_sql(model_settings, "select sources, articles from stories where articles > 1")
+    assert len(stories) == len(expected_stories)
+
     checksum = "select count(*), sum(hash(article_id, title, text, published_at)) from articles"
     _, before = pipeline.run_sql(model_settings, checksum)
     sample_site.requests.clear()
