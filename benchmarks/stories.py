@@ -23,8 +23,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from warehouse.stories import (DEFAULT_THRESHOLD, DEFAULT_WINDOW_HOURS, LEXICAL_THRESHOLD, StoryArticle,
-                               cluster, embed_text)
+from warehouse.stories import (
+    DEFAULT_THRESHOLD,
+    DEFAULT_WINDOW_HOURS,
+    LEXICAL_THRESHOLD,
+    StoryArticle,
+    cluster,
+    embed_text,
+)
 
 DATA = Path(__file__).parent / "data" / "stories.jsonl"
 METHODS = {  # name: (uses embeddings, thresholds to try, default)

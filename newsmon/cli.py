@@ -163,11 +163,14 @@ def _label_rows(metrics: dict) -> list[tuple[str, dict]]:
 
 
 @app.command()
-def train() -> None:
+def train(
+    with_feedback: Annotated[bool, typer.Option("--with-feedback", help="Add the warehouse's label feedback (newsmon label) to the training split.")] = False,
+) -> None:
     """Train the classifier on models/data/ and write an artifact under <data_dir>/models."""
     from newsmon import pipeline
 
-    path = pipeline.train_model(_settings(), progress=lambda m: err.print(f"[dim]{m}[/]"))
+    path = pipeline.train_model(_settings(), with_feedback=with_feedback,
+                                progress=lambda m: err.print(f"[dim]{m}[/]"))
     metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
     table = Table("label", "precision", "recall", "F1", title=f"test split: {path.name}")
     for label, m in _label_rows(metrics):
@@ -408,6 +411,24 @@ def db_reindex() -> None:
 
     count = pipeline.reindex(_settings())
     out.print(f"search index rebuilt over {count} articles")
+
+
+@app.command()
+def label(
+    article_id: Annotated[str, typer.Argument(help="articles.article_id (see flagged_articles, newsmon search).")],
+    label_name: Annotated[str, typer.Argument(metavar="LABEL", help="integration or decentralization.")],
+    verdict: Annotated[str, typer.Argument(help="right or wrong (of the current model's answer), or yes/no to set it.")],
+    note: Annotated[str | None, typer.Option(help="Why, in a few words.")] = None,
+) -> None:
+    """Correct the classifier: mark its answer on an article right or wrong (used by train --with-feedback)."""
+    from newsmon import pipeline
+
+    user = os.environ.get("NEWSMON_USER") or os.environ.get("USER") or None
+    row = pipeline.label_article(_settings(), article_id, label_name, verdict, note=note, user=user)
+    said = "flagged" if row["model_flagged"] else "did not flag"
+    judged = f"the model {said} it ({row['verdict']}); " if row["model_version"] else ""
+    answer = "applies" if row["value"] else "does not apply"
+    out.print(f"{article_id} {label_name}: {judged}recorded that the label {answer}", soft_wrap=True)
 
 
 @app.command()

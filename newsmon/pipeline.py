@@ -7,6 +7,7 @@ inside functions so the CLI and the DAGs stay quick to import.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -372,12 +373,44 @@ def model_path(settings: Settings) -> Path | None:
     return latest_model(settings.models_dir)
 
 
-def train_model(settings: Settings, *, data_dir: Path | None = None,
+def label_article(settings: Settings, article_id: str, label: str, verdict: str, *,
+                  note: str | None = None, user: str | None = None) -> dict:
+    """Record an analyst's correction of the classifier (see warehouse.feedback)."""
+    from warehouse.db import write_transaction
+    from warehouse.feedback import record_feedback
+
+    with warehouse(settings) as con:
+        return write_transaction(con, lambda: record_feedback(con, article_id, label, verdict, note=note,
+                                                              user=user))
+
+
+def export_feedback(settings: Settings) -> tuple[Path, int]:
+    """Write the warehouse's label feedback as training examples to <data_dir>/feedback/feedback.jsonl."""
+    from warehouse.feedback import feedback_examples
+
+    with warehouse(settings, read_only=True) as con:
+        examples = feedback_examples(con)
+    target = settings.data_dir / "feedback" / "feedback.jsonl"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in examples), encoding="utf-8")
+    os.replace(tmp, target)
+    return target, len(examples)
+
+
+def train_model(settings: Settings, *, data_dir: Path | None = None, with_feedback: bool = False,
                 progress: Callable[[str], None] = lambda _: None) -> Path:
+    """Train on the repository's examples (data_dir), plus the warehouse's label feedback when asked;
+    feedback examples only ever join the training split."""
     from models.dataset import load_examples
     from models.train import TrainConfig, train
 
-    examples = load_examples(data_dir)
+    extra = []
+    if with_feedback:
+        path, count = export_feedback(settings)
+        progress(f"{count} feedback examples exported to {path}")
+        extra.append(path)
+    examples = load_examples(data_dir, extra=extra)
     config = TrainConfig(base_model=settings.model.base_model, max_length=settings.model.max_length,
                          max_chunks=settings.model.max_chunks, batch_size=settings.model.batch_size,
                          seed=settings.model.seed, method=settings.model.method, epochs=settings.model.epochs)

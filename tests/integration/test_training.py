@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from datetime import datetime
 
 import pytest
 
@@ -9,6 +10,7 @@ from models.classifier import Classifier
 from models.dataset import default_data_dir, load_examples
 from newsmon import pipeline
 from newsmon.config import ModelSettings, Settings
+from newsmon.domain import Article, article_id, content_hash
 
 pytestmark = pytest.mark.slow
 
@@ -60,3 +62,30 @@ def test_evaluate_reproduces_training_metrics_and_writes_the_card(model_settings
     assert metrics == json.loads((trained_model_dir / "metrics.json").read_text())
     text = card.read_text()
     assert version in text and "| integration |" in text
+
+
+def test_train_with_feedback_adds_corrections_to_the_training_split(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data", model=ModelSettings(method="frozen"))
+    run = pipeline.run_dir(settings, "r1")
+    run.mkdir(parents=True)
+    url = "https://news.example/robots-demo"
+    record = Article(article_id=article_id(url), url=url, canonical_url=url, source="s",
+                     title="Robot arm stacks boxes at a trade-show booth",
+                     text="The arm stacked boxes for visitors; no customer has ordered it yet.",
+                     fetched_at=datetime(2026, 11, 20), published_at=datetime(2026, 11, 20),
+                     content_hash=content_hash("x")).to_record()
+    (run / "s.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    pipeline.load_run(settings, "r1", results=[])
+    pipeline.label_article(settings, article_id(url), "integration", "no", note="demo only")
+    pipeline.label_article(settings, article_id(url), "decentralization", "no")
+    small = _small_data_dir(tmp_path, per_stratum=6)
+
+    plain = json.loads((pipeline.train_model(settings, data_dir=small) / "config.json").read_text())
+    with_feedback = json.loads((pipeline.train_model(settings, data_dir=small, with_feedback=True)
+                                / "config.json").read_text())
+    assert with_feedback["train_counts"]["total"] == plain["train_counts"]["total"] + 1
+    assert with_feedback["train_counts"]["neither"] == plain["train_counts"]["neither"] + 1
+    assert with_feedback["test_counts"] == plain["test_counts"]  # the test split never changes
+    assert with_feedback["data_snapshot"] != plain["data_snapshot"]
+    exported = (settings.data_dir / "feedback" / "feedback.jsonl").read_text(encoding="utf-8")
+    assert json.loads(exported)["id"] == f"feedback-{article_id(url)}"

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import os
 import subprocess
 import sys
 import time
@@ -145,3 +146,44 @@ def test_sql_is_read_only_and_says_when_a_writer_holds_the_file(loaded: Settings
 def test_lock_timeout_setting_is_validated():
     with pytest.raises(ValueError):
         Settings(warehouse=WarehouseSettings(lock_timeout=-1))
+
+
+def test_label_feedback_is_recorded_and_exported_as_training_examples(loaded: Settings):
+    flagged_id = article_id("https://news.example/0")  # the model flags integration
+    quiet_id = article_id("https://news.example/1")    # flags nothing
+    wrong = newsmon("label", flagged_id, "integration", "wrong", "--note", "a demo, not a deployment",
+                    data_dir=loaded.data_dir, NEWSMON_USER="ana")
+    assert wrong.returncode == 0, wrong.stderr
+    assert "the model flagged it (wrong); recorded that the label does not apply" in wrong.stdout
+    assert newsmon("label", quiet_id, "decentralization", "yes", data_dir=loaded.data_dir).returncode == 0
+    # a second word on the same pair replaces the first
+    assert newsmon("label", flagged_id, "integration", "right", data_dir=loaded.data_dir).returncode == 0
+    assert newsmon("label", flagged_id, "integration", "wrong", data_dir=loaded.data_dir,
+                   NEWSMON_USER="ana").returncode == 0
+    _, rows = pipeline.run_sql(loaded, "select article_id, label, value, verdict, model_flagged, labeled_by"
+                                       " from label_feedback order by article_id, label")
+    assert sorted(rows) == sorted([(flagged_id, "integration", 0, "wrong", True, "ana"),
+                                   (quiet_id, "decentralization", 1, "set", False, os.environ.get("USER"))])
+
+    path, count = pipeline.export_feedback(loaded)
+    examples = {e["id"]: e for e in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
+    assert count == 2
+    first = examples[f"feedback-{flagged_id}"]
+    assert (first["title"], first["integration"], first["decentralization"]) == (ARTICLES[0][0], 0, 0)
+    assert first["sectors"] == ["manufacturing"]  # the current model's tags
+    second = examples[f"feedback-{quiet_id}"]
+    assert (second["integration"], second["decentralization"]) == (0, 1)
+
+
+def test_label_refuses_unknown_article_label_and_verdict(loaded: Settings):
+    known = article_id("https://news.example/0")
+    for args, message in (
+        (("nope", "integration", "wrong"), "error: no article with id 'nope' in the warehouse"),
+        ((known, "robots", "wrong"), "error: unknown label 'robots': use one of integration, decentralization"),
+        ((known, "integration", "maybe"), "error: unknown verdict 'maybe': use right, wrong, yes or no"),
+    ):
+        result = newsmon("label", *args, data_dir=loaded.data_dir)
+        assert result.returncode == 1
+        assert result.stderr.strip() == message
+    _, rows = pipeline.run_sql(loaded, "select count(*) from label_feedback")
+    assert rows == [(0,)]
