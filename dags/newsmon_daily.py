@@ -47,7 +47,7 @@ def newsmon_daily():
 
         return pipeline.load_named_run(get_settings(), run_id=data_interval_start.date().isoformat())
 
-    @task(outlets=[WAREHOUSE])
+    @task
     def classify_articles(loaded: int) -> int:
         """Score every article the current model has not scored yet."""
         from newsmon import pipeline
@@ -55,8 +55,16 @@ def newsmon_daily():
 
         return pipeline.classify_new(get_settings())
 
+    @task(outlets=[WAREHOUSE])
+    def cluster_stories(scored: int) -> int:
+        """Group the new articles into stories (the same news from several outlets)."""
+        from newsmon import pipeline
+        from newsmon.config import get_settings
+
+        return pipeline.cluster_new(get_settings())
+
     crawled = crawl_source.expand(source=list_sources())
-    classify_articles(load_staging(crawled))
+    cluster_stories(classify_articles(load_staging(crawled)))
 
 
 newsmon_daily()

@@ -103,7 +103,7 @@ def run(
     since: Annotated[str | None, typer.Option(help="Only feed entries published on or after this date.")] = None,
     sources_file: Annotated[Path | None, typer.Option("--sources", help="Sources file (default sources.yaml).")] = None,
 ) -> None:
-    """Crawl every enabled source, load, classify: the daily run."""
+    """Crawl every enabled source, load, classify, group into stories: the daily run."""
     from newsmon import pipeline
 
     settings = _settings()
@@ -114,9 +114,13 @@ def run(
     report = pipeline.load_run(settings, run_id, sources, results)
     pipeline.ensure_model(settings, progress=lambda m: err.print(f"[dim]{m}[/]"))
     scored = _classify_with_progress()
+    with _progress() as progress:
+        progress.add_task("grouping articles into stories", total=None)
+        clustered = pipeline.cluster_new(settings)
     ok = sum(r.ok for r in results)
     out.print(f"run {run_id}: {ok}/{len(results)} sources ok, {report.read} articles staged "
-              f"({report.inserted} new), {scored} scored; warehouse {settings.warehouse_label}")
+              f"({report.inserted} new), {scored} scored, {clustered} grouped into stories; "
+              f"warehouse {settings.warehouse_label}", soft_wrap=True)
 
 
 @app.command()
@@ -411,6 +415,17 @@ def db_reindex() -> None:
 
     count = pipeline.reindex(_settings())
     out.print(f"search index rebuilt over {count} articles")
+
+
+@app.command()
+def cluster() -> None:
+    """Group the articles that have no story yet into stories (classify does not; run does)."""
+    from newsmon import pipeline
+
+    with _progress() as progress:
+        progress.add_task("grouping articles into stories", total=None)
+        count = pipeline.cluster_new(_settings())
+    out.print(f"{count} articles grouped into stories")
 
 
 @app.command()

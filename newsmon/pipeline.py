@@ -503,13 +503,18 @@ def classify_warehouse(settings: Settings, *, rescore: bool = False,
             scored += len(rows)
             if on_batch:
                 on_batch(scored, len(ids))
-        cluster_stories(settings, con)
     return scored
+
+
+def cluster_new(settings: Settings) -> int:
+    """Give every article without a story one; return how many were clustered."""
+    with warehouse(settings) as con:
+        return sum(cluster_stories(settings, con).values())
 
 
 def cluster_stories(settings: Settings, con) -> dict[str, int]:
     """Give the articles without a story one (warehouse.stories), with the base encoder's sentence
-    embeddings; runs with classification, where the encoder is at hand."""
+    embeddings (the classifier's base model, loaded only when there is something to cluster)."""
     from models.encoder import Encoder
     from warehouse.db import write_transaction
     from warehouse.stories import assign_stories
@@ -679,13 +684,14 @@ class RunReport:
     results: list[CrawlResult] = field(default_factory=list)
     load: LoadReport | None = None
     scored: int = 0
+    clustered: int = 0
 
 
 def run_daily(settings: Settings, *, run_id: str, sources: list[Source] | None = None,
               since: datetime | None = None,
               on_result: Callable[[CrawlResult], None] | None = None,
               progress: Callable[[str], None] = lambda _: None) -> RunReport:
-    """crawl -> load -> classify, for every enabled source, in one process."""
+    """crawl -> load -> classify -> cluster, for every enabled source, in one process."""
     sources = sources if sources is not None else load_sources(settings.sources_file)
     report = RunReport(run_id=run_id)
     progress(f"crawling {sum(s.enabled for s in sources)} sources")
@@ -695,4 +701,6 @@ def run_daily(settings: Settings, *, run_id: str, sources: list[Source] | None =
     report.load = load_run(settings, run_id, sources, report.results)
     progress("classifying new articles")
     report.scored = classify_new(settings, progress=progress)
+    progress("grouping articles into stories")
+    report.clustered = cluster_new(settings)
     return report

@@ -78,7 +78,7 @@ print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()},
     assert daily["tags"] == ["newsmon"] and daily["owners"] == ["newsmon"]
     assert daily["schedule"] == "0 0 * * *"
     assert daily["catchup"] is False and daily["max_active_runs"] == 1
-    assert daily["tasks"] == ["classify_articles", "crawl_source", "list_sources", "load_staging"]
+    assert daily["tasks"] == ["classify_articles", "cluster_stories", "crawl_source", "list_sources", "load_staging"]
     weekly = found["dags"]["newsmon_weekly_digest"]
     assert weekly["schedule"] == "0 7 * * 1" and weekly["tags"] == ["newsmon"] and weekly["owners"] == ["newsmon"]
     assert weekly["tasks"] == ["send_digest"] and weekly["max_active_runs"] == 1

@@ -96,6 +96,7 @@ def test_pipeline_on_ducklake_with_two_loads_at_once(lake: Settings, sample_site
     (models / trained_model_dir.name).symlink_to(trained_model_dir)
     (models / "LATEST").write_text(trained_model_dir.name, encoding="utf-8")
     assert pipeline.classify_warehouse(lake) == expected
+    assert pipeline.cluster_new(lake) == expected
     _, scored = pipeline.run_sql(lake, "select count(*), count(distinct (article_id, label)) from classifications")
     assert scored == [(2 * expected, 2 * expected)]
     _, rows = pipeline.run_sql(lake, "select count(*), count(distinct article_id) from article_stories")
