@@ -7,10 +7,12 @@ Usage: python -m benchmarks.classifier [MODEL_DIR]   (default: the newest artifa
    the first window only (what a 256-token truncation sees), the mean of the window vectors (what
    newsmon does), and the highest window score. Per label, on all test articles and on the long ones
    (more than one window).
-2. Speed. Articles of news length (synthetic, built from the test split's sentences) scored three
-   ways: one at a time, as a naive loop would; in batches in input order; and as newsmon does, in
-   length-sorted batches under inference_mode. Throughput in articles/s, and the share of this
-   machine's measured matrix-multiply peak the encoder reaches.
+2. Speed. Articles of news length (synthetic, built from the test split's sentences) scored by the
+   plain transformers text-classification pipeline on the same encoder (model load included,
+   default batch size), and by newsmon (length-sorted batches under inference_mode, float32 and int8
+   dynamic quantization), with each variant's per-label F1 on the test split. Throughput in
+   articles/s and tokens/s, and the share of this machine's measured float32 matmul peak reached
+   (2 x non-embedding parameters FLOPs per token; attention adds a little on top).
 """
 
 from __future__ import annotations
@@ -96,48 +98,60 @@ def _matmul_peak(torch) -> float:
     return repeats * 2 * 2048 ** 3 / (time.perf_counter() - started)
 
 
-def _speed_rows(classifier: Classifier, count: int) -> tuple[list[list[str]], float]:
-    torch = classifier.encoder.torch
+def _test_f1(classifier: Classifier) -> list[str]:
+    test = [ex for ex in load_examples() if ex.split == "test"]
+    predictions = classifier.predict([ex.title for ex in test], [ex.text for ex in test], evidence=False)
+    scores = []
+    for label in classifier.labels:
+        truth = np.asarray([ex.labels[label] for ex in test])
+        flagged = np.asarray([label in p.labels for p in predictions])
+        scores.append(f"{binary_metrics(truth, flagged)['f1']:.3f}")
+    return scores
+
+
+def _speed_rows(path: Path, count: int) -> tuple[list[list[str]], float]:
+    import torch
+    from transformers import pipeline as hf_pipeline
+
+    classifier = Classifier.load(path)
     encoder = classifier.encoder
     titles, texts = _articles(count)
     params = sum(p.numel() for name, p in encoder.model.named_parameters() if "embeddings" not in name)
+    peak = _matmul_peak(torch)
     rows = []
 
-    def naive() -> int:  # one article at a time, gradients tracked, as a first script would
-        tokens = 0
-        for title, text in zip(titles, texts, strict=True):
-            chunks = encoder.chunk([title], [text], classifier.max_chunks)
-            batch = encoder.tokenizer(chunks.texts, padding=True, truncation=True, max_length=encoder.max_length,
-                                      return_tensors="pt")
-            encoder.model(**batch)
-            tokens += int(batch["attention_mask"].sum())
-        return tokens
+    def tokens_of(pieces: list[str]) -> int:
+        encoded = encoder.tokenizer(pieces, truncation=True, max_length=encoder.max_length)
+        return sum(len(ids) for ids in encoded["input_ids"])
 
-    def unsorted() -> int:  # batches in input order, no gradients
-        chunks = encoder.chunk(titles, texts, classifier.max_chunks)
-        tokens = 0
-        with torch.inference_mode():
-            for start in range(0, len(chunks.texts), encoder.batch_size):
-                batch = encoder.tokenizer(chunks.texts[start:start + encoder.batch_size], padding=True,
-                                          truncation=True, max_length=encoder.max_length, return_tensors="pt")
-                encoder.model(**batch)
-                tokens += int(batch["attention_mask"].sum())
-        return tokens
+    # (a) the plain transformers pipeline on the same encoder: model load included, default batch
+    # size, one 512-token window per article (its classification head is untrained: speed only)
+    location = str(path / classifier.config["encoder"]) if classifier.config.get("encoder") else None
+    from models.encoder import resolve_base_model
 
-    def newsmon() -> int:  # what Classifier.predict does (evidence off: encoder cost only)
-        classifier.predict(titles, texts, evidence=False)
-        chunks = encoder.chunk(titles, texts, classifier.max_chunks)
-        return sum(len(ids) for ids in encoder.tokenizer(chunks.texts, truncation=True,
-                                                          max_length=encoder.max_length)["input_ids"])
+    location = location or resolve_base_model(classifier.config["base_model"])
+    started = time.perf_counter()
+    plain = hf_pipeline("text-classification", model=location, truncation=True, device="cpu")
+    inputs = [f"{t}\n{x}" for t, x in zip(titles, texts, strict=True)]
+    plain(inputs)
+    seconds = time.perf_counter() - started
+    plain_tokens = sum(min(len(ids), 512) for ids in plain.tokenizer(inputs, truncation=True)["input_ids"])
+    plain_rate = count / seconds
+    share = 100 * 2 * params * plain_tokens / seconds / peak
+    rows.append(["transformers pipeline (load included, 1 window of 512)", f"{plain_rate:.1f}", "1.0x",
+                 f"{plain_tokens / seconds:,.0f}", f"{share:.0f}%", "-", "-"])
 
-    peak = _matmul_peak(torch)
-    for name, run in (("one at a time, gradients on", naive), ("batches of 32 in input order", unsorted),
-                      ("length-sorted batches, inference_mode (newsmon)", newsmon)):
+    variants = (("newsmon, float32 (load included)", False),
+                ("newsmon, int8 dynamic quantization (load included)", True))
+    for name, quantize in variants:
         started = time.perf_counter()
-        tokens = run()
+        variant = Classifier.load(path, quantize=quantize)
+        variant.predict(titles, texts, evidence=False)
         seconds = time.perf_counter() - started
-        achieved = 2 * params * tokens / seconds
-        rows.append([name, f"{count / seconds:.1f}", f"{tokens / seconds:,.0f}", f"{100 * achieved / peak:.0f}%"])
+        tokens = tokens_of(variant.encoder.chunk(titles, texts, variant.max_chunks).texts)
+        share = 100 * 2 * params * tokens / seconds / peak
+        rows.append([name, f"{count / seconds:.1f}", f"{count / seconds / plain_rate:.1f}x", f"{tokens / seconds:,.0f}",
+                     f"{share:.0f}%", *_test_f1(variant)])
     return rows, peak
 
 
@@ -157,10 +171,12 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         table.add_row(*row)
     console.print(table)
-    speed, peak = _speed_rows(classifier, 200)
-    table = Table("scoring", "articles/s", "tokens/s", "of matmul peak",
-                  title=f"Scoring speed, 200 news-length articles, {classifier.max_chunks} windows max, "
-                        f"{torch_threads()} threads; matmul peak {peak / 1e9:.0f} GFLOP/s")
+    speed, peak = _speed_rows(path, 300)
+    table = Table("scoring", "articles/s", "vs pipeline", "tokens/s", "of matmul peak",
+                  *(f"{label} F1" for label in classifier.labels),
+                  title=f"Scoring speed, 300 news-length articles, up to {classifier.max_chunks} windows of "
+                        f"{classifier.config['max_length']} tokens, {torch_threads()} threads; "
+                        f"matmul peak {peak / 1e9:.0f} GFLOP/s")
     for row in speed:
         table.add_row(*row)
     console.print(table)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from dataclasses import dataclass
@@ -36,6 +37,55 @@ class ArticleDraft:
     canonical_link: str | None = None
     html_lang: str | None = None
     method: str = EXTRACTOR
+
+
+_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# browsers read these labels as windows-1252, and so do pages written for browsers
+_AS_WINDOWS_1252 = {"latin-1", "iso8859-1", "ascii"}
+
+
+def _one_byte_as_windows_1252(error: UnicodeDecodeError) -> tuple[str, int]:
+    bad = error.object[error.start:error.start + 1]
+    return bad.decode("windows-1252", errors="replace"), error.start + 1
+
+
+codecs.register_error("newsmon-windows-1252", _one_byte_as_windows_1252)
+
+
+def _codec(label: str | None) -> str | None:
+    try:
+        name = codecs.lookup(label).name if label else None
+    except LookupError:
+        return None
+    return "cp1252" if name in _AS_WINDOWS_1252 else name
+
+
+def decode_html(body: bytes, content_type: str = "") -> str:
+    """A page's text from its bytes, sane when its declarations are wrong or mixed.
+
+    A byte-order mark wins. Bytes that are valid UTF-8 are UTF-8 whatever the header says (a
+    latin-1 header over UTF-8 bytes is the common lie, and legacy text is almost never valid UTF-8).
+    Otherwise the first legacy charset, of the header's and the page's <meta>, that decodes the
+    bytes; failing that, UTF-8 with each stray byte read as windows-1252 (pages mixing the two)."""
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            return body.decode(codec, errors="replace")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    header = _CHARSET.search(content_type or "")
+    meta = _META_CHARSET.search(body[:4096])
+    for label in (header[1] if header else None, meta[1].decode("ascii", "replace") if meta else None):
+        codec = _codec(label)
+        if codec and codec != "utf-8":
+            try:
+                return body.decode(codec)
+            except (UnicodeDecodeError, LookupError):
+                continue
+    return body.decode("utf-8", errors="newsmon-windows-1252")
 
 
 def _parse(html: str):
@@ -199,6 +249,13 @@ def detect_language(text: str, declared: str | None = None) -> str | None:
 
 _AGREE = timedelta(hours=24)
 _URL_AGREE = timedelta(hours=36)  # a URL date has no time of day
+_EARLIEST = datetime(1995, 1, 1)  # news on the web; 1970 is a Unix-epoch default, not a date
+_AHEAD = timedelta(days=2)  # a date this far past first sight is a placeholder (2099) or a bad clock
+
+
+def plausible_date(value: datetime | None, first_seen: datetime) -> bool:
+    """Whether a claimed publication date can be one: after 1995, and not days after it was first seen."""
+    return value is not None and _EARLIEST <= value <= first_seen + _AHEAD
 
 
 def choose_published(*, listed: datetime | None, listed_in: str, page: datetime | None,
@@ -210,9 +267,12 @@ def choose_published(*, listed: datetime | None, listed_in: str, page: datetime 
     Precedence: the listing's date (feed or sitemap, the publisher's structured statement), then
     the page's metadata, then a date in the URL, then first seen. Confidence is high when another
     source agrees within a day, medium when the chosen date stands alone, and low when the sources
-    disagree by more than a day or only the URL or first sight gave a date."""
-    dated = {name: value for name, value in ((listed_in, listed), ("page", page), ("url", url)) if value}
+    disagree by more than a day or only the URL or first sight gave a date. A date that cannot be one
+    (see plausible_date) is not chosen; it stays among the candidates as `<source>_rejected`."""
+    given = ((listed_in, listed), ("page", page), ("url", url))
+    dated = {name: value for name, value in given if plausible_date(value, first_seen)}
     candidates = {name: value.isoformat() for name, value in dated.items()}
+    candidates.update({f"{name}_rejected": value.isoformat() for name, value in given if value and name not in dated})
     candidates["first_seen"] = first_seen.isoformat()
     if not dated:
         return first_seen, "first_seen", "low", candidates, None

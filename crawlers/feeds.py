@@ -15,6 +15,8 @@ import feedparser
 # bozo reasons that do not make a feed unusable
 _HARMLESS = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
 _TAG = re.compile(r"<[^>]{0,200}>")
+_ENTITY_DECL = re.compile(rb"<!ENTITY\s+(%\s*)?([^\s>]+)\s+(SYSTEM|PUBLIC|\"[^\"]*\"|'[^']*')")
+_ENTITY_REF = re.compile(rb"[&%][A-Za-z_:]")
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,22 @@ class FeedEntry:
 class ParsedFeed:
     entries: list[FeedEntry]
     error: str | None = None  # set when the feed is unusable (malformed with no entries)
+
+
+def entity_refusal(body: bytes) -> str | None:
+    """Why a feed's or sitemap's DTD is refused: an external entity (SYSTEM or PUBLIC, which a parser
+    could read or fetch), a parameter entity, or an entity built from other entities (the billion
+    laughs). The parsers here neither fetch nor expand them anyway; refusing records the attempt."""
+    head = body[:65536]
+    for declared in _ENTITY_DECL.finditer(head):
+        name = declared[2].decode("latin-1")[:40]
+        if declared[1]:
+            return f"XML declares a parameter entity {name!r}"
+        if declared[3] in (b"SYSTEM", b"PUBLIC"):
+            return f"XML declares an external entity {name!r}"
+        if _ENTITY_REF.search(declared[3]):
+            return f"XML declares an entity built from other entities {name!r} (billion laughs)"
+    return None
 
 
 def _entry_date(entry: Any) -> datetime | None:
@@ -48,6 +66,9 @@ def _plain(title: str) -> str:
 
 def parse_feed(body: bytes, url: str, content_type: str = "") -> ParsedFeed:
     """Entries with a link, resolved against the feed URL; duplicates (same link) dropped."""
+    refusal = entity_refusal(body)
+    if refusal:
+        return ParsedFeed([], error=f"refused feed: {refusal}")
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type

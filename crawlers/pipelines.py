@@ -32,20 +32,27 @@ class ValidatePipeline:
 
 
 class NormalizePipeline:
-    def __init__(self, source: str, run_id: str) -> None:
+    """Draft to Article; a publication date that cannot be one (1970, 2099) is counted as dates_rejected."""
+
+    def __init__(self, crawler, source: str, run_id: str) -> None:
+        self.crawler = crawler
         self.source = source
         self.run_id = run_id
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.settings.get("NEWSMON_SOURCE"), crawler.settings.get("NEWSMON_RUN_ID"))
+        return cls(crawler, crawler.settings.get("NEWSMON_SOURCE"), crawler.settings.get("NEWSMON_RUN_ID"))
 
     def process_item(self, item: PageItem):
-        return normalize(
+        article = normalize(
             item.draft, source=self.source, fetched_at=item.fetched_at, feed_title=item.feed_title,
             feed_published=item.feed_published, feed_url=item.feed_url, run_id=self.run_id,
             listed_in=item.listing,
         )
+        rejected = sum(name.endswith("_rejected") for name in article.published_candidates or {})
+        if rejected:
+            self.crawler.spider.health.count("dates_rejected", rejected)
+        return article
 
 
 class StagePipeline:

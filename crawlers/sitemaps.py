@@ -14,6 +14,7 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from crawlers.extract import parse_date
+from crawlers.feeds import entity_refusal
 
 MAX_UNCOMPRESSED = 50 * 1024 * 1024  # the sitemap protocol's own limit
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=True,
@@ -59,11 +60,16 @@ def parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
     try:
         if body[:2] == b"\x1f\x8b":
             body = _gunzip(body)
+        refusal = entity_refusal(body)
+        if refusal:
+            return ParsedSitemap("urlset", [], error=f"refused sitemap: {refusal}")
         root = etree.fromstring(body, parser=_PARSER)
     except (ValueError, OSError, EOFError, etree.XMLSyntaxError) as exc:
         return ParsedSitemap("urlset", [], error=f"malformed sitemap: {exc}")
     if root is None:
         return ParsedSitemap("urlset", [], error="malformed sitemap: empty document")
+    # recover=True reads what it can of a broken document; broken with nothing read is an error
+    broken = next((e for e in _PARSER.error_log if e.level >= etree.ErrorLevels.ERROR), None)
     kind = {"sitemapindex": "index", "urlset": "urlset"}.get(_local(root.tag))
     if kind is None:
         return ParsedSitemap("urlset", [], error=f"not a sitemap: root element <{_local(root.tag)}>")
@@ -83,4 +89,6 @@ def parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
             url=absolute, lastmod=parse_date(_child_text(node, "lastmod")),
             title=_child_text(node, "title"), published=parse_date(_child_text(node, "publication_date")),
         ))
+    if broken is not None and not entries:
+        return ParsedSitemap(kind, [], error=f"malformed sitemap: {broken.message.strip()} (line {broken.line})")
     return ParsedSitemap(kind, entries)

@@ -76,7 +76,7 @@ class Classifier:
         self.sector_thresholds = np.asarray([config["sector_thresholds"][s] for s in self.sectors])
 
     @classmethod
-    def load(cls, path: Path, *, batch_size: int = 32) -> Classifier:
+    def load(cls, path: Path, *, batch_size: int = 32, quantize: bool = False) -> Classifier:
         path = Path(path)
         try:
             config = json.loads((path / "config.json").read_text(encoding="utf-8"))
@@ -95,7 +95,7 @@ class Classifier:
         # a fine-tuned artifact carries its own encoder; a frozen one names its base model
         location = str(path / config["encoder"]) if config.get("encoder") else config["base_model"]
         encoder = Encoder(location, max_length=config["max_length"], batch_size=batch_size,
-                          normalize=config.get("normalize", True))
+                          normalize=config.get("normalize", True), quantize=quantize)
         return cls(config, coef, intercept, encoder, path, sector_head)
 
     @property

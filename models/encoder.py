@@ -45,7 +45,7 @@ class Encoder:
     """Mean-pooled, L2-normalised sentence vectors, computed in length-sorted batches."""
 
     def __init__(self, base_model: str, *, max_length: int = 256, batch_size: int = 32,
-                 normalize: bool = True) -> None:
+                 normalize: bool = True, quantize: bool = False) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
@@ -62,6 +62,11 @@ class Encoder:
         except (OSError, ValueError) as exc:
             raise ModelError(f"cannot load encoder {base_model!r}: {str(exc).splitlines()[0]}") from None
         self.model.eval()
+        if quantize:
+            # int8 weights for the Linear layers, activations quantized on the fly (fbgemm uses
+            # AVX-512 VNNI where the CPU has it): inference only, never for training
+            self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
+        self.quantized = quantize
         self.torch = torch
         self.base_model = base_model
         self.max_length = max_length

@@ -57,6 +57,8 @@ class ModelSettings(BaseModel):
     max_length: int = Field(256, ge=16, le=512, description="tokens per chunk")
     max_chunks: int = Field(8, ge=1, description="chunks read per article")
     method: Literal["finetune", "frozen"] = "finetune"
+    # int8 dynamic quantization of the encoder's Linear layers at inference (benchmarks/classifier.py)
+    quantize: bool = False
     epochs: int = Field(3, ge=1, description="fine-tuning epochs")
     seed: int = 13
 

@@ -434,7 +434,7 @@ def load_classifier(settings: Settings):
     path = model_path(settings)
     if path is None:
         raise PipelineError("no trained model: run `newsmon train` first")
-    return Classifier.load(path, batch_size=settings.model.batch_size)
+    return Classifier.load(path, batch_size=settings.model.batch_size, quantize=settings.model.quantize)
 
 
 def evaluate_model(settings: Settings, card_path: Path | None = None) -> tuple[str, dict]:

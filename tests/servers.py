@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -16,6 +17,9 @@ class Route:
     headers: dict[str, str] | None = None
     delay: float = 0.0  # seconds before answering (slow servers)
     fail_first: int = 0  # answer 503 to this many requests first (flaky servers)
+    # chunks written one by one instead of body, with no Content-Length unless headers give one
+    # (endless, slow or huge responses); the server stops when the client goes away
+    stream: Callable[[], Iterator[bytes]] | None = None
 
 
 class RoutedServer:
@@ -47,11 +51,17 @@ class RoutedServer:
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", route.content_type if route else "text/plain")
-                    self.send_header("Content-Length", str(len(body)))
+                    if not (route and route.stream):
+                        self.send_header("Content-Length", str(len(body)))
                     for name, value in ((route.headers or {}) if route else {}).items():
                         self.send_header(name, value.replace("{base}", server.base_url))
                     self.end_headers()
-                    self.wfile.write(body)
+                    if route and route.stream:
+                        for chunk in route.stream():
+                            self.wfile.write(chunk)
+                            self.wfile.flush()
+                    else:
+                        self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeouts, size limits): that is what the test wants
 

@@ -14,7 +14,7 @@ from twisted.python.failure import Failure
 
 from crawlers.conditional import FeedState, after_not_modified, after_response, request_headers
 from crawlers.discover import article_links, robots_sitemaps
-from crawlers.extract import extract_article
+from crawlers.extract import decode_html, extract_article, plausible_date
 from crawlers.feeds import parse_feed
 from crawlers.health import Health, classify_failure
 from crawlers.items import PageItem
@@ -143,6 +143,8 @@ class SourceSpider(scrapy.Spider):
         self.health.count("entries_seen")
         key = normalize_url(url)
         dated = dated or published
+        if dated and not plausible_date(dated, datetime.now(UTC).replace(tzinfo=None)):
+            dated = None  # a 1970 or 2099 listing date says nothing about age (normalize records it)
         if not self._allowed(url):
             self.health.count("skipped_offsite")
         elif key in self.known_urls:
@@ -182,7 +184,8 @@ class SourceSpider(scrapy.Spider):
             self.health.fail("not_html", response.url, "binary content served as HTML")
             return
         yield PageItem(
-            draft=extract_article(response.text, response.url),
+            # the bytes, not response.text: Scrapy trusts a charset header over the page's own <meta>
+            draft=extract_article(decode_html(response.body, content_type), response.url),
             url=response.url,
             fetched_at=datetime.now(UTC),
             feed_url=feed_url,
@@ -193,8 +196,13 @@ class SourceSpider(scrapy.Spider):
 
     def feed_failed(self, failure: Failure) -> None:
         kind, message = classify_failure(failure)
-        self.health.fail(kind, failure.request.url, message, feed=True)
+        self.health.fail(kind, _listed_url(failure), message, feed=True)
 
     def page_failed(self, failure: Failure) -> None:
         kind, message = classify_failure(failure)
-        self.health.fail(kind, failure.request.url, message)
+        self.health.fail(kind, _listed_url(failure), message)
+
+
+def _listed_url(failure: Failure) -> str:
+    """The URL as listed, not where its redirects had got to: the one a user can find in the feed."""
+    return (failure.request.meta.get("redirect_urls") or [failure.request.url])[0]
