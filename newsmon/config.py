@@ -69,6 +69,8 @@ class EmailSettings(BaseModel):
     security: Literal["none", "starttls", "ssl"] = "none"
     username: str | None = None
     password: SecretStr | None = None
+    # None: the system's CAs verify the server's TLS certificate; a PEM file: only the CAs in it (a private CA)
+    ca_file: Path | None = None
     sender: str = "newsmon@localhost"
     # NoDecode: the environment gives "a@x, b@y", not JSON
     recipients: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -606,35 +606,47 @@ def latest_article_week(settings: Settings) -> str:
 @dataclass(frozen=True)
 class DigestParts:
     context: dict
-    chart_png: bytes
+    images: dict[str, bytes]  # Content-ID -> PNG, in the order the digest shows them
     article_ids: list[str]
 
 
-def digest_parts(settings: Settings, week: str) -> DigestParts:
-    """What a week's digest shows, read from the warehouse's views."""
-    from newsmon.digest.chart import trend_chart
-    from newsmon.digest.render import digest_context
+def digest_parts(settings: Settings, week: str, *, stories_per_label: int = 10, rising_min_articles: int = 3,
+                 rising_per_label: int = 5) -> DigestParts:
+    """What a week's digest shows, read from the warehouse's views (warehouse/queries/digest_*.sql)."""
+    from newsmon.digest.chart import sector_chart, trend_chart
+    from newsmon.digest.render import SECTOR_CID, TREND_CID, DigestRows, digest_context
     from warehouse.db import load_query
 
     start, end = iso_week_bounds(week)
     with warehouse(settings, read_only=True) as con:
-        counts = con.execute(load_query("digest_counts"), [start, end]).fetchone()
-        rows = con.execute(load_query("digest_articles"), [start, end]).fetchall()
-        points = con.execute(load_query("digest_trend"), [start]).fetchall()
-    chart = trend_chart(points, f"Share of articles flagged, 12 weeks to {week}")
-    return DigestParts(digest_context(week, start, end, counts, rows), chart, sorted({r[-1] for r in rows}))
+        def rows(name: str, *params) -> list[tuple]:
+            return con.execute(load_query(name), list(params)).fetchall()
+
+        data = DigestRows(
+            volume=rows("digest_counts", start, end)[0], changes=rows("digest_changes", start),
+            trend=rows("digest_trend", start), sectors=rows("digest_sectors", start),
+            stories=rows("digest_stories", start, end, stories_per_label),
+            rising=rows("digest_rising", start, rising_min_articles, rising_per_label),
+            health=rows("digest_health", start, end))
+        article_ids = [row[0] for row in rows("digest_articles", start, end)]
+    images = {TREND_CID: trend_chart(data.trend, f"Share of articles flagged, 12 weeks to {week}")}
+    sectors = sector_chart([(sector, label, flagged) for sector, label, _, flagged, _ in data.sectors])
+    if sectors is not None:
+        images[SECTOR_CID] = sectors
+    return DigestParts(digest_context(week, start, end, data), images, article_ids)
 
 
 def render_digest_preview(settings: Settings, week: str, out: Path) -> Path:
-    """The digest's HTML as a file, the chart embedded as a data URI."""
+    """The digest's HTML as a file, the charts embedded as data URIs."""
     import base64
 
     from newsmon.digest.render import render_digest_html
 
     parts = digest_parts(settings, week)
-    chart_src = "data:image/png;base64," + base64.b64encode(parts.chart_png).decode("ascii")
+    sources = {cid: "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+               for cid, png in parts.images.items()}
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_digest_html(parts.context, chart_src), encoding="utf-8")
+    out.write_text(render_digest_html(parts.context, sources), encoding="utf-8")
     return out
 
 
@@ -662,11 +674,12 @@ def send_digest(settings: Settings, week: str, *, force: bool = False) -> dict:
     parts = digest_parts(settings, week)
     message = build_message(
         subject=subject_line(parts.context), sender=email.sender, recipients=email.recipients,
-        text=render_digest_text(parts.context), html=render_digest_html(parts.context, "cid:trend-chart"),
-        chart_png=parts.chart_png, chart_cid="trend-chart")
+        text=render_digest_text(parts.context),
+        html=render_digest_html(parts.context, {cid: f"cid:{cid}" for cid in parts.images}), images=parts.images)
     send_message(message, host=email.smtp_host, port=email.smtp_port, security=email.security,
                  username=email.username, password=email.password.get_secret_value() if email.password else None,
-                 attempts=email.send_attempts, backoff=email.retry_backoff)
+                 attempts=email.send_attempts, backoff=email.retry_backoff,
+                 ca_file=str(email.ca_file) if email.ca_file else None)
     sent_at = datetime.now(UTC).replace(tzinfo=None)
     with warehouse(settings) as con:
         upsert(con, "digests", ["week", "recipients", "sent_at", "message_id", "subject", "article_ids"],

@@ -3,6 +3,7 @@ built with the standard library; and sending it over SMTP with retries."""
 
 from __future__ import annotations
 
+import os
 import re
 import smtplib
 import ssl
@@ -26,7 +27,9 @@ def one_line(text: str) -> str:
 
 
 def build_message(*, subject: str, sender: str, recipients: list[str], text: str, html: str,
-                  chart_png: bytes | None, chart_cid: str | None) -> EmailMessage:
+                  images: dict[str, bytes] | None = None) -> EmailMessage:
+    """images: Content-ID -> PNG bytes, each attached inline next to the HTML (multipart/related) and
+    shown by `src="cid:<Content-ID>"` in it."""
     message = EmailMessage()
     message["Subject"] = one_line(subject)
     message["From"] = one_line(sender)
@@ -34,21 +37,24 @@ def build_message(*, subject: str, sender: str, recipients: list[str], text: str
     message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1] if "@" in sender else None)
     message.set_content(text)
     message.add_alternative(css_inline.inline(html), subtype="html")
-    if chart_png is not None and chart_cid:
-        html_part = message.get_payload()[1]
-        html_part.add_related(chart_png, maintype="image", subtype="png", cid=f"<{chart_cid}>",
-                              filename="trend.png")
+    html_part = message.get_payload()[1]
+    for cid, png in (images or {}).items():
+        html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>", filename=f"{cid}.png",
+                              disposition="inline")
     return message
 
 
 def send_message(message: EmailMessage, *, host: str, port: int, security: str, username: str | None,
                  password: str | None, attempts: int = 3, backoff: float = 2.0, timeout: float = 30.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-    """Send; retry with exponential backoff; raise SendError with a one-line reason when all fail."""
+                 ca_file: str | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+    """Send; retry with exponential backoff; raise SendError with a one-line reason when all fail.
+    TLS verifies the server against the system's CAs, or only those in ca_file (a private CA)."""
+    if ca_file and not os.path.isfile(ca_file):
+        raise SendError(f"NEWSMON_EMAIL__CA_FILE {ca_file}: no such file")
     last = ""
     for attempt in range(attempts):
         try:
-            context = ssl.create_default_context()
+            context = ssl.create_default_context(cafile=ca_file or None)
             if security == "ssl":
                 client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
             else:
@@ -62,6 +68,10 @@ def send_message(message: EmailMessage, *, host: str, port: int, security: str, 
             return
         except smtplib.SMTPAuthenticationError as exc:
             raise SendError(f"SMTP authentication refused by {host}:{port} ({exc.smtp_code})") from None
+        except ssl.SSLCertVerificationError as exc:
+            # retrying cannot help; say how to trust a private CA
+            raise SendError(f"TLS certificate of {host}:{port} not trusted ({one_line(exc.verify_message)}); "
+                            "for a private CA set NEWSMON_EMAIL__CA_FILE") from None
         except (OSError, smtplib.SMTPException) as exc:
             last = f"{exc.__class__.__name__}: {one_line(str(exc))}"
         if attempt + 1 < attempts:

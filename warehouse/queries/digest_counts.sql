@@ -1,19 +1,26 @@
--- Articles crawled in one week and how many the current model flags per label.
--- $1 = week start, $2 = next week start (UTC dates).
-with week_articles as (
-    select article_id
+-- The digest header's volume: articles published in the week, and the mean weekly count over those
+-- of the 4 previous ISO weeks that have articles (a week with none is a gap in crawling, not a
+-- quiet week, so it is left out of the mean). $1 = week start (a Monday), $2 = next week start (UTC).
+with weekly as (
+    select
+        date_trunc('week', published_at)::date as week_start,
+        count(*) as crawled
     from articles
-    where published_at >= $1::timestamp and published_at < $2::timestamp
+    where published_at >= $1::timestamp - interval 28 day and published_at < $2::timestamp
+    group by all
 ),
 
-flags as (
-    select f.label, count(*) as flagged
-    from flagged_articles as f
-    join week_articles using (article_id)
-    group by f.label
+final as (
+    select
+        coalesce(max(crawled) filter (where week_start = $1::date), 0) as crawled,
+        avg(crawled) filter (where week_start < $1::date) as baseline_crawled,
+        count(*) filter (where week_start < $1::date) as baseline_weeks
+    from weekly
 )
 
 select
-    (select count(*) from week_articles) as crawled,
-    coalesce((select flagged from flags where label = 'integration'), 0) as integration,
-    coalesce((select flagged from flags where label = 'decentralization'), 0) as decentralization
+    crawled,
+    round(baseline_crawled, 2) as baseline_crawled,
+    baseline_weeks,
+    round(100 * (crawled - baseline_crawled) / baseline_crawled, 1) as change_pct
+from final
