@@ -3,6 +3,8 @@
 import email
 import email.policy
 import os
+import shutil
+import ssl
 import subprocess
 import sys
 
@@ -116,3 +118,188 @@ def test_smtp_down_is_a_clear_failure_and_nothing_is_recorded(settings):
     assert PASSWORD not in result.stderr + result.stdout
     _, rows = pipeline.run_sql(settings, "select count(*) from digests")
     assert rows == [(0,)]
+
+
+# ---------------------------------------------------------------- a known week, both parts
+
+def _parts(raw: bytes):
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    images = {part["Content-ID"].strip("<>"): part for part in message.walk()
+              if part.get_content_maintype() == "image"}
+    return message, text, html, images
+
+
+def test_known_week_email_carries_the_same_content_in_both_parts(settings, smtp):
+    import re
+
+    from tests.digest_week import TITLES, WEEK, build_digest_week
+
+    controller, inbox = smtp
+    build_digest_week(settings)
+    result = pipeline.send_digest(_with_email(settings, controller.port), WEEK)
+    assert result["articles"] == 7
+    message, text, html, images = _parts(inbox.messages[0][1])
+    assert message["Subject"] == "newsmon 2026-W47: 5 integration, 2 decentralization of 10 articles"
+
+    # every image the HTML shows by Content-ID is a part of the message, and no other
+    referenced = set(re.findall(r'src="cid:([^"]+)"', html))
+    assert referenced == set(images) == {"trend-chart", "sector-chart"}
+    for part in images.values():
+        assert part.get_content_type() == "image/png" and part.get_payload(decode=True).startswith(b"\x89PNG")
+        assert part.get_content_disposition() == "inline"
+
+    for body in (text, html):
+        # the header: the week against the mean of the 4 before it
+        assert "+150%" in body and "+25.0 pp" in body and "-12.5 pp" in body
+        assert "mean of the 4 previous weeks" in body
+        # one entry per story, in rank order; the two PORT articles appear once
+        positions = [body.index(TITLES[key]) for key in ("PORT", "BUS", "WELD", "WARD")]
+        assert positions == sorted(positions)
+        assert body.count("Also reported by") == 1 and "Also reported by 1 other source: beta" in body
+        assert "AI crane scheduling goes live at Kessling" not in body  # the second PORT article's own headline
+        assert "Evidence for integration in w5." in body and "Evidence for integration in w1." not in body
+        assert TITLES["RADIO"] in body and "Podcasters keep leaving" not in body
+        # rising and health
+        assert "logistics" in body and "+75.0 pp" in body and "(3 of 3)" in body and "(1 of 4)" in body
+        assert "delta" in body and "dns: no such host delta.example (day 6)" in body
+        assert "http: 503 Service Unavailable on https://beta.example/feed" in body
+        assert "omega" not in body and "next week" not in body and "last week" not in body
+    assert text.index("Rising") < text.index("Source health")
+    # the text part has tables instead of images
+    assert re.search(r"2026-W46\s+50\.0\s+50\.0", text)
+    assert re.search(r"logistics\s+3 of 3\s+0 of 3", text)
+    assert 'href="https://alpha.example/w1"' in html
+
+
+# ---------------------------------------------------------------- TLS
+
+def _write_certificates(folder):
+    """A private CA and a certificate for 127.0.0.1 that it signed: (ca.pem, server cert, server key)."""
+    ca_pem, cert_pem, key_pem = folder / "ca.pem", folder / "server.pem", folder / "server.key"
+    try:
+        import datetime as dt
+        import ipaddress
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+    except ImportError:
+        if not shutil.which("openssl"):
+            pytest.skip("neither the cryptography package nor the openssl CLI is available to make a certificate")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                        "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-keyout", str(key_pem),
+                        "-out", str(cert_pem), "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-addext", "basicConstraints=critical,CA:TRUE"], check=True, capture_output=True)
+        shutil.copy(cert_pem, ca_pem)
+        return ca_pem, cert_pem, key_pem
+
+    now = dt.datetime.now(dt.UTC)
+    ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "newsmon test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(hours=1))
+          .not_valid_after(now + dt.timedelta(days=2))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                       key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    server = (x509.CertificateBuilder()
+              .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+              .issuer_name(ca_name).public_key(server_key.public_key())
+              .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(hours=1))
+              .not_valid_after(now + dt.timedelta(days=2))
+              .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                             critical=False)
+              .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+              .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+              .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+              .sign(ca_key, hashes.SHA256()))
+    ca_pem.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert_pem.write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    key_pem.write_bytes(server_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                 serialization.NoEncryption()))
+    return ca_pem, cert_pem, key_pem
+
+
+@pytest.fixture
+def certificates(tmp_path):
+    return _write_certificates(tmp_path)
+
+
+def _server_context(cert_pem, key_pem):
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_pem, key_pem)
+    return context
+
+
+@pytest.fixture
+def smtp_starttls(certificates):
+    """STARTTLS required before anything else, and AUTH only over TLS."""
+    _, cert_pem, key_pem = certificates
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), authenticator=_authenticator,
+                            auth_required=True, tls_context=_server_context(cert_pem, key_pem),
+                            require_starttls=True)
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+def test_starttls_with_a_private_ca_and_auth(settings, smtp_starttls, certificates):
+    controller, inbox = smtp_starttls
+    ca_pem, _, _ = certificates
+    _seed(settings, "Parcel hub switches on sorting robots")
+    secure = _with_email(settings, controller.port, security="starttls", username=USER, password=PASSWORD,
+                         ca_file=ca_pem)
+    assert pipeline.send_digest(secure, "2026-W47")["status"] == "sent"
+    (recipients, raw), = inbox.messages
+    assert recipients == ["analyst@example.org", "lead@example.org"]
+    assert b"newsmon 2026-W47" in raw
+
+
+def test_starttls_refuses_an_untrusted_certificate_and_records_nothing(settings, smtp_starttls):
+    controller, inbox = smtp_starttls
+    _seed(settings, "Parcel hub switches on sorting robots")
+    untrusted = _with_email(settings, controller.port, security="starttls", username=USER, password=PASSWORD)
+    with pytest.raises(SendError, match=r"TLS certificate of 127\.0\.0\.1:\d+ not trusted .*NEWSMON_EMAIL__CA_FILE"):
+        pipeline.send_digest(untrusted, "2026-W47")
+    assert inbox.messages == []
+    _, rows = pipeline.run_sql(settings, "select count(*) from digests")
+    assert rows == [(0,)]
+
+
+def test_plain_connection_is_refused_where_starttls_is_required(settings, smtp_starttls):
+    controller, inbox = smtp_starttls
+    _seed(settings, "Parcel hub switches on sorting robots")
+    with pytest.raises(SendError, match="after 3 attempts"):
+        pipeline.send_digest(_with_email(settings, controller.port), "2026-W47")
+    assert inbox.messages == []
+
+
+def test_implicit_tls(settings, certificates):
+    ca_pem, cert_pem, key_pem = certificates
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(),
+                            ssl_context=_server_context(cert_pem, key_pem))
+    controller.start()
+    try:
+        _seed(settings, "Parcel hub switches on sorting robots")
+        assert pipeline.send_digest(_with_email(settings, controller.port, security="ssl", ca_file=ca_pem),
+                                    "2026-W47")["status"] == "sent"
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 1
+
+
+def test_missing_ca_file_is_a_clear_error(settings, smtp, tmp_path):
+    controller, inbox = smtp
+    _seed(settings, "Parcel hub switches on sorting robots")
+    with pytest.raises(SendError, match="NEWSMON_EMAIL__CA_FILE .*no such file"):
+        pipeline.send_digest(_with_email(settings, controller.port, security="starttls",
+                                         ca_file=tmp_path / "missing.pem"), "2026-W47")
+    assert inbox.messages == []
