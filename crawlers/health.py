@@ -16,7 +16,7 @@ from twisted.python.failure import Failure
 
 # Kinds of failure a source can have; `source_health` groups by them.
 FAILURE_KINDS = ("dns", "timeout", "connection", "http", "redirect", "parse", "robots", "too_large",
-                 "not_html", "empty_extraction", "blocked", "other")
+                 "not_html", "empty_extraction", "blocked", "staging", "other")
 
 _MAX_KEPT = 50  # failures kept verbatim per source and run; the counts keep the rest
 

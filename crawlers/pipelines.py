@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
 
 from crawlers.extract import normalize
 from crawlers.items import PageItem
@@ -76,7 +77,19 @@ class StagePipeline:
             self._file.close()
 
     def process_item(self, article):
-        self._file.write(json.dumps(article.to_record(), ensure_ascii=False) + "\n")
-        self._file.flush()
+        if self.crawler.spider.staging_error:
+            raise DropItem("staging is not writable")
+        try:
+            self._file.write(json.dumps(article.to_record(), ensure_ascii=False) + "\n")
+            self._file.flush()
+        except OSError as exc:
+            # disk full or read-only: stop this crawl, say why; the load refuses a run left like this
+            # (a torn last line is dropped by the next crawl's repair, or skipped by the load)
+            message = f"cannot write {self.path}: {exc.strerror or exc}"
+            self.crawler.spider.staging_error = message
+            self.crawler.spider.health.fail("staging", str(self.path), message)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="staging_failed"))
+            raise DropItem(message) from None
+        return article
         self.crawler.spider.health.count("articles")
         return article

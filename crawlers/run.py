@@ -76,7 +76,7 @@ def crawl(spec: dict) -> dict:
                      + health.counts["sections_fetched"]
                      - sum(1 for f in health.failures if f["feed"] and f["kind"] == "parse"))
     first_feed_error = next((f for f in health.failures if f["feed"]), None)
-    ok = listings == 0 or listings_read > 0
+    ok = (listings == 0 or listings_read > 0) and not spider.staging_error
     return {
         "source": source["name"],
         "run_id": spec["run_id"],
@@ -87,8 +87,8 @@ def crawl(spec: dict) -> dict:
         "pages_fetched": health.counts["pages_fetched"],
         "skipped_known": health.counts["skipped_known"],
         "failures": health.failures,
-        "error": None if ok else f"{first_feed_error['kind']}: {first_feed_error['message']}"
-        if first_feed_error else None,
+        "error": f"staging: {spider.staging_error}" if spider.staging_error else
+        None if ok else f"{first_feed_error['kind']}: {first_feed_error['message']}" if first_feed_error else None,
         "started_at": started.isoformat(),
         "finished_at": datetime.now(UTC).isoformat(),
         "counts": dict(health.counts),

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from newsmon.config import Settings
-from newsmon.domain import LABELS, CrawlResult, NewsmonError, Score, Source, normalize_url
+from newsmon.domain import LABELS, CrawlResult, NewsmonError, Score, Source, normalize_url, utc_naive
 from newsmon.sources import load_sources
 
 
@@ -158,9 +158,53 @@ def _feed_states(settings: Settings, source: Source) -> list[dict]:
     return _read_only(settings, lambda con: feed_states(con, source.name), [])
 
 
+def _window_states(states: list[dict]) -> list[dict]:
+    """Feed states without their validators: a windowed crawl reads every listing in full, since a
+    304 would hide the entries an earlier window left for a later one."""
+    return [{**state, "etag": None, "last_modified": None} for state in states]
+
+
+def _keep_window(result: CrawlResult, summary: Path, until: datetime) -> CrawlResult:
+    """Drop staged articles published at or after `until` (a later window's), counted in the
+    summary; undated and first-seen articles stay, and so does a torn last line (the loader skips it)."""
+    staging = Path(result.staging_path)
+    if not staging.exists():
+        return result
+    kept, dropped = [], 0
+    for line in staging.read_bytes().splitlines(keepends=True):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            kept.append(line)
+            continue
+        published = record.get("published_at")
+        if published and record.get("published_from") != "first_seen" \
+                and utc_naive(datetime.fromisoformat(published)) >= until:
+            dropped += 1
+        else:
+            kept.append(line)
+    if not dropped:
+        return result
+    tmp = staging.with_suffix(".jsonl.tmp")
+    tmp.write_bytes(b"".join(kept))
+    os.replace(tmp, staging)
+    result = replace(result, articles=max(0, result.articles - dropped),
+                     counts={**result.counts, "skipped_after_window": dropped})
+    if summary.exists():
+        tmp = summary.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(result.to_record(), indent=2), encoding="utf-8")
+        os.replace(tmp, summary)
+    return result
+
+
 def crawl_source(source: Source, *, run_id: str, settings: Settings,
-                 since: datetime | None = None) -> CrawlResult:
-    """Crawl one source in a subprocess; never raises for the source's own failures."""
+                 since: datetime | None = None, until: datetime | None = None) -> CrawlResult:
+    """Crawl one source in a subprocess; never raises for the source's own failures.
+
+    `since`/`until` bound the crawl to a window (a DAG run's data interval): listing entries dated
+    before `since` are skipped, articles published at or after `until` are not staged."""
+    since = utc_naive(since) if since else None
+    until = utc_naive(until) if until else None
     directory = run_dir(settings, run_id)
     directory.mkdir(parents=True, exist_ok=True)
     staging = directory / f"{source.name}.jsonl"
@@ -178,8 +222,9 @@ def crawl_source(source: Source, *, run_id: str, settings: Settings,
         "source": source_record, "run_id": run_id, "staging_path": str(staging),
         "summary_path": str(summary), "log_path": str(directory / f"{source.name}.log"),
         "known_urls": _known_urls(settings, source),
-        "feed_states": _feed_states(settings, source),
+        "feed_states": _window_states(_feed_states(settings, source)) if until else _feed_states(settings, source),
         "since": since.isoformat() if since else None,
+        "until": until.isoformat() if until else None,
         "crawl": settings.crawl.model_dump(),
     }
     spec_path.write_text(json.dumps(spec, indent=2), encoding="utf-8")
@@ -192,23 +237,26 @@ def crawl_source(source: Source, *, run_id: str, settings: Settings,
             capture_output=True, text=True, timeout=settings.crawl.source_timeout,
         )
     except subprocess.TimeoutExpired:
-        return replace(failed, error=f"timeout: crawl exceeded {settings.crawl.source_timeout:.0f} s",
-                       finished_at=datetime.now(UTC).replace(tzinfo=None))
-    if proc.returncode != 0 or not summary.exists():
-        lines = [line for line in proc.stderr.splitlines() if line.strip()]
-        return replace(failed, error=f"crawler crashed: {lines[-1] if lines else proc.returncode}",
-                       finished_at=datetime.now(UTC).replace(tzinfo=None))
-    return CrawlResult.from_record(json.loads(summary.read_text(encoding="utf-8")))
+        result = replace(failed, error=f"timeout: crawl exceeded {settings.crawl.source_timeout:.0f} s",
+                         finished_at=datetime.now(UTC).replace(tzinfo=None))
+    else:
+        if proc.returncode != 0 or not summary.exists():
+            lines = [line for line in proc.stderr.splitlines() if line.strip()]
+            result = replace(failed, error=f"crawler crashed: {lines[-1] if lines else proc.returncode}",
+                             finished_at=datetime.now(UTC).replace(tzinfo=None))
+        else:
+            result = CrawlResult.from_record(json.loads(summary.read_text(encoding="utf-8")))
+    return _keep_window(result, summary, until) if until else result
 
 
 def crawl_sources(sources: Iterable[Source], *, run_id: str, settings: Settings,
-                  since: datetime | None = None,
+                  since: datetime | None = None, until: datetime | None = None,
                   on_result: Callable[[CrawlResult], None] | None = None) -> list[CrawlResult]:
     """Crawl enabled sources, a few subprocesses at a time; one failing never stops the others."""
     enabled = [s for s in sources if s.enabled]
     results: list[CrawlResult] = []
     with ThreadPoolExecutor(max_workers=settings.crawl.parallel_sources) as pool:
-        futures = [pool.submit(crawl_source, s, run_id=run_id, settings=settings, since=since)
+        futures = [pool.submit(crawl_source, s, run_id=run_id, settings=settings, since=since, until=until)
                    for s in enabled]
         for future in as_completed(futures):
             result = future.result()
@@ -223,12 +271,12 @@ def enabled_source_names(settings: Settings) -> list[str]:
 
 
 def crawl_named_source(settings: Settings, name: str, *, run_id: str,
-                       since: datetime | None = None) -> dict:
+                       since: datetime | None = None, until: datetime | None = None) -> dict:
     """Crawl one source of sources.yaml by name; returns a small summary (for XCom)."""
     by_name = {s.name: s for s in load_sources(settings.sources_file)}
     if name not in by_name:
         raise PipelineError(f"no source named {name!r} in {settings.sources_file}")
-    result = crawl_source(by_name[name], run_id=run_id, settings=settings, since=since)
+    result = crawl_source(by_name[name], run_id=run_id, settings=settings, since=since, until=until)
     return {"source": result.source, "ok": result.ok, "articles": result.articles,
             "staging_path": result.staging_path, "error": result.error}
 
@@ -336,6 +384,10 @@ def load_run(settings: Settings, run_id: str, sources: Iterable[Source] = (),
     if not directory.exists():
         raise PipelineError(f"no staging for run {run_id} at {directory}")
     results = list(results) if results is not None else staged_results(settings, run_id)
+    broken = [r for r in results if _staging_failed(r.error)]
+    if broken:  # disk full while staging: loading what got written would record a partial day
+        raise PipelineError(f"staging of run {run_id} is incomplete ({broken[0].source}: {broken[0].error}); "
+                            "the warehouse was not touched: free space and run again")
     paths = sorted(directory.glob("*.jsonl"))
     sources = list(sources)
 
@@ -352,6 +404,10 @@ def load_run(settings: Settings, run_id: str, sources: Iterable[Source] = (),
         if report.read or not has_index(con):
             rebuild_index(con)
     return report
+
+
+def _staging_failed(error: str | None) -> bool:
+    return bool(error) and (error.startswith("staging:") or "No space left on device" in error)
 
 
 def _warn(message: str) -> None:
@@ -701,14 +757,14 @@ class RunReport:
 
 
 def run_daily(settings: Settings, *, run_id: str, sources: list[Source] | None = None,
-              since: datetime | None = None,
+              since: datetime | None = None, until: datetime | None = None,
               on_result: Callable[[CrawlResult], None] | None = None,
               progress: Callable[[str], None] = lambda _: None) -> RunReport:
     """crawl -> load -> classify -> cluster, for every enabled source, in one process."""
     sources = sources if sources is not None else load_sources(settings.sources_file)
     report = RunReport(run_id=run_id)
     progress(f"crawling {sum(s.enabled for s in sources)} sources")
-    report.results = crawl_sources(sources, run_id=run_id, settings=settings, since=since,
+    report.results = crawl_sources(sources, run_id=run_id, settings=settings, since=since, until=until,
                                    on_result=on_result)
     progress("loading staging into the warehouse")
     report.load = load_run(settings, run_id, sources, report.results)

@@ -46,6 +46,7 @@ class SourceSpider(scrapy.Spider):
         self.since = since
         self.max_articles = max_articles
         self.health = Health()
+        self.staging_error: str | None = None  # set by the staging pipeline when it cannot write
         self._scheduled: set[str] = set()
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -141,7 +142,11 @@ class SourceSpider(scrapy.Spider):
                listing: str, dated: datetime | None = None) -> scrapy.Request | None:
         """The one article-page path for every kind of listing: filters, then a request."""
         self.health.count("entries_seen")
-        key = normalize_url(url)
+        try:
+            key = normalize_url(url)
+        except ValueError:  # e.g. a port past 65535: this entry is skipped, not the rest of its listing
+            self.health.count("skipped_invalid")
+            return None
         dated = dated or published
         if dated and not plausible_date(dated, datetime.now(UTC).replace(tzinfo=None)):
             dated = None  # a 1970 or 2099 listing date says nothing about age (normalize records it)
