@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import lxml.html
+
+from newsmon.domain import absolute_url
 
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json",
                "application/rdf+xml", "application/xml", "text/xml")
@@ -23,8 +25,8 @@ def feed_links(html: str, base_url: str) -> list[str]:
         rel = (link.get("rel") or "").lower().split()
         kind = (link.get("type") or "").lower().split(";")[0].strip()
         if "alternate" in rel and kind in _FEED_TYPES:
-            url = urljoin(base_url, link.get("href").strip())
-            if url.startswith(("http://", "https://")) and url not in found:
+            url = absolute_url(base_url, link.get("href"))
+            if url and url.startswith(("http://", "https://")) and url not in found:
                 found.append(url)
     return found
 
@@ -35,8 +37,8 @@ def robots_sitemaps(robots_txt: str, base_url: str) -> list[str]:
     for line in robots_txt.splitlines():
         key, _, value = line.partition(":")
         if key.strip().lower() == "sitemap" and value.strip():
-            url = urljoin(base_url, value.strip())
-            if url not in found:
+            url = absolute_url(base_url, value)
+            if url and url not in found:
                 found.append(url)
     return found
 
@@ -65,7 +67,7 @@ def article_links(html: str, base_url: str, include: Sequence[str] = (), exclude
     page = base_url.split("#")[0]
     found: list[str] = []
     for href in tree.xpath("//body//a/@href"):
-        url = urljoin(base_url, href.strip()).split("#")[0]
+        url = (absolute_url(base_url, href) or "").split("#")[0]
         if not url.startswith(("http://", "https://")) or url == page or url in found:
             continue
         if any(p.search(url) for p in unwanted):

@@ -216,16 +216,18 @@ def _drop_furniture(text: str, furniture: list[str]) -> str:
 
 
 def parse_date(value: str | None) -> datetime | None:
-    """A date string from a page or feed as naive UTC; None when it is not a plausible date."""
-    if not value:
+    """A date string from a page or feed as naive UTC, from 1995 to 2100; None for anything else
+    (never raises). Longer than 100 characters is not a date, whatever dateutil would make of it."""
+    if not value or len(value) > 100:
         return None
     try:
         parsed = dateparser.parse(value, dayfirst=bool(re.match(r"^\d{1,2}/\d{1,2}/\d{4}", value)))
+        if parsed is None or not 1995 <= parsed.year <= 2100:
+            return None
+        parsed = utc_naive(parsed)  # an offset can move 2100-12-31 into 2101
     except (ValueError, OverflowError):
         return None
-    if parsed is None or not 1995 <= parsed.year <= 2100:
-        return None
-    return utc_naive(parsed)
+    return parsed if 1995 <= parsed.year <= 2100 else None
 
 
 def date_from_url(url: str) -> datetime | None:

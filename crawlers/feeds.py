@@ -8,9 +8,10 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
 
 import feedparser
+
+from newsmon.domain import absolute_url
 
 # bozo reasons that do not make a feed unusable
 _HARMLESS = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
@@ -79,8 +80,8 @@ def parse_feed(body: bytes, url: str, content_type: str = "") -> ParsedFeed:
         link = entry.get("link") or (entry.get("id") if str(entry.get("id", "")).startswith("http") else None)
         if not link:
             continue
-        absolute = urljoin(url, link.strip())
-        if absolute in seen:
+        absolute = absolute_url(url, link)
+        if absolute is None or absolute in seen:
             continue
         seen.add(absolute)
         title = _plain(entry.get("title") or "") or None

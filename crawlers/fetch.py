@@ -31,9 +31,14 @@ def _check(url: str, allow_private: bool) -> None:
     reason = scheme_refusal(url)
     if reason:
         raise _Blocked(reason)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises for a port that is not one)
+    except ValueError:
+        raise _Blocked("unparseable URL") from None
     if allow_private:
         return
-    host = urlsplit(url).hostname or ""
+    host = parts.hostname or ""
     try:
         addresses = resolve(host)
     except (OSError, UnicodeError):
@@ -52,12 +57,15 @@ class _GuardedRedirects(urllib.request.HTTPRedirectHandler):
     def http_error_302(self, req, fp, code, msg, headers):
         location = headers.get("Location") or headers.get("URI")
         if location:
-            target = urljoin(req.full_url, location.strip())
             try:
+                target = urljoin(req.full_url, location.strip())
                 _check(target, self.allow_private)
             except _Blocked as exc:
                 fp.close()
-                raise _Blocked(f"redirect to {target[:120]}: {exc}") from None
+                raise _Blocked(f"redirect to {location.strip()[:120]}: {exc}") from None
+            except ValueError:
+                fp.close()
+                raise _Blocked(f"redirect to an unparseable URL {location[:120]!r}") from None
         return super().http_error_302(req, fp, code, msg, headers)
 
     http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302

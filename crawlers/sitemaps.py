@@ -9,12 +9,12 @@ import gzip
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urljoin
 
 from lxml import etree
 
 from crawlers.extract import parse_date
 from crawlers.feeds import entity_refusal
+from newsmon.domain import absolute_url
 
 MAX_UNCOMPRESSED = 50 * 1024 * 1024  # the sitemap protocol's own limit
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=True,
@@ -81,8 +81,8 @@ def parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
         loc = _child_text(node, "loc")
         if not loc:
             continue
-        absolute = urljoin(url, loc)
-        if absolute in seen or not absolute.startswith(("http://", "https://")):
+        absolute = absolute_url(url, loc)
+        if absolute is None or absolute in seen or not absolute.startswith(("http://", "https://")):
             continue
         seen.add(absolute)
         entries.append(SitemapEntry(

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 
 class NewsmonError(Exception):
@@ -28,6 +28,7 @@ _TRACKING_PARAMS = frozenset({
 })
 _TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "at_")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_EDGES = re.compile(r"^[\x00-\x20\s]+|[\x00-\x20\s]+$")  # control characters and spaces around a URL
 
 
 def _is_tracking(name: str) -> bool:
@@ -36,28 +37,49 @@ def _is_tracking(name: str) -> bool:
 
 
 def normalize_url(url: str) -> str:
-    """Lower-case scheme and host, drop default ports, fragments and tracking parameters, sort the query."""
-    parts = urlsplit(url.strip())
+    """Lower-case scheme and host, drop default ports, user info, fragments and tracking parameters,
+    sort the query. Idempotent: a normalized URL normalizes to itself.
+
+    Raises ValueError for text that does not split into a URL: an unclosed IPv6 bracket, a port that
+    is not a number from 0 to 65535, a host with characters that NFKC turns into URL delimiters."""
+    parts = urlsplit(_EDGES.sub("", url))
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
+    if ":" in host:  # an IPv6 address keeps its brackets
+        host = f"[{host}]"
     if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
         host = f"{host}:{parts.port}"
     query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                    if not _is_tracking(k))
-    return urlunsplit((scheme, host, parts.path or "/", urlencode(query), ""))
+    return urlunsplit((scheme, host, _EDGES.sub("", parts.path) or "/", urlencode(query), ""))
 
 
-def _site(host: str) -> str:
-    host = host.lower().split(":")[0]
+def absolute_url(base: str, reference: str) -> str | None:
+    """reference resolved against base; None when it cannot be parsed (one bad link in a feed or
+    page must not cost the rest)."""
+    try:
+        joined = urljoin(base, reference.strip())
+        urlsplit(joined).port  # noqa: B018 (raises for a port that is not one)
+    except ValueError:
+        return None
+    return joined
+
+
+def _site(host: str | None) -> str:
+    host = (host or "").lower()
     return host[4:] if host.startswith("www.") else host
 
 
 def canonical_url(url: str, canonical_link: str | None = None) -> str:
-    """The URL an article is known by: its `rel=canonical` link when that stays on the same site."""
+    """The URL an article is known by: its `rel=canonical` link when that stays on the same site (a
+    link that does not parse is ignored). Raises ValueError as normalize_url does, for url only."""
     if canonical_link:
-        link = urlsplit(canonical_link.strip())
-        if link.scheme in ("http", "https") and _site(link.netloc) == _site(urlsplit(url).netloc):
-            return normalize_url(canonical_link)
+        try:
+            link = urlsplit(canonical_link.strip())
+            if link.scheme in ("http", "https") and _site(link.hostname) == _site(urlsplit(url).hostname):
+                return normalize_url(canonical_link)
+        except ValueError:
+            pass
     return normalize_url(url)
 
 

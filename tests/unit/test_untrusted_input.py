@@ -79,3 +79,21 @@ def test_broken_sitemap_with_nothing_readable_is_an_error_but_a_readable_part_is
     assert partial.error is None and [e.url for e in partial.entries] == ["https://e.example/a"]
     empty = parse_sitemap(f"{urlset}</urlset>".encode(), "https://e.example/s.xml")
     assert empty.error is None and empty.entries == []
+
+
+def test_one_unparseable_link_does_not_cost_the_rest_of_its_listing():
+    from crawlers.discover import article_links, feed_links, robots_sitemaps
+
+    bad = ["http://[oops/a-b-c-d", "http://e.example:99999/a-b-c-d"]
+    feed = "".join(f"<item><title>t</title><link>{u}</link></item>" for u in [*bad, "https://e.example/ok"])
+    assert [e.url for e in parse_feed(f'<rss version="2.0"><channel><title>t</title>{feed}</channel></rss>'.encode(),
+                                      "https://e.example/f").entries] == ["https://e.example/ok"]
+    urlset = "".join(f"<url><loc>{u}</loc></url>" for u in [*bad, "https://e.example/ok"])
+    assert [e.url for e in parse_sitemap(f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urlset}'
+                                         "</urlset>".encode(), "https://e.example/s").entries] == ["https://e.example/ok"]
+    links = "".join(f'<a href="{u}">x</a>' for u in [*bad, "/news/a-b-c-d"])
+    assert article_links(f"<html><body>{links}</body></html>", "https://e.example/") == ["https://e.example/news/a-b-c-d"]
+    assert robots_sitemaps("".join(f"Sitemap: {u}\n" for u in [*bad, "/s.xml"]), "https://e.example/robots.txt") == [
+        "https://e.example/s.xml"]
+    alternates = "".join(f'<link rel="alternate" type="application/rss+xml" href="{u}">' for u in [*bad, "/f.xml"])
+    assert feed_links(f"<html><head>{alternates}</head></html>", "https://e.example/") == ["https://e.example/f.xml"]
