@@ -117,7 +117,8 @@ def build_digest_week(settings) -> None:
             con.execute(
                 "insert into articles (article_id, url, canonical_url, source, title, published_at,"
                 " published_from, fetched_at, text, content_hash) values (?, ?, ?, ?, ?, ?, 'feed', ?, ?, ?)",
-                [article_id, f"https://{source}.example/{article_id}", f"https://{source}.example/{article_id}",
+                # fetched with a tracking parameter; the digest links the canonical URL
+                [article_id, f"https://{source}.example/{article_id}?utm_source=feed", f"https://{source}.example/{article_id}",
                  source, title, published, published + timedelta(hours=1), text, f"hash-{article_id}"])
             for label, score in (("integration", integration), ("decentralization", decentralization)):
                 con.execute("insert into classifications values (?, 'm1', ?, ?, ?, ?, ?)",

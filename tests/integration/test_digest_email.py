@@ -170,7 +170,8 @@ def test_known_week_email_carries_the_same_content_in_both_parts(settings, smtp)
     # the text part has tables instead of images
     assert re.search(r"2026-W46\s+50\.0\s+50\.0", text)
     assert re.search(r"logistics\s+3 of 3\s+0 of 3", text)
-    assert 'href="https://alpha.example/w1"' in html
+    assert 'href="https://alpha.example/w1"' in html  # the canonical URL, not the fetched one
+    assert "utm_source" not in html + text
 
 
 # ---------------------------------------------------------------- TLS

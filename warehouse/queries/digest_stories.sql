@@ -9,8 +9,9 @@
 --   recency    1 for a story last reported at the week's end, falling linearly to 0.5 at its start
 -- Ties: earlier first publication, then story_id.
 --
--- The headline, link and date are the story's first article's; the evidence sentence is that of its
--- highest-scoring flagged article; sectors are those of its flagged articles.
+-- The headline, link (its canonical URL, without tracking parameters) and date are the story's first
+-- article's; the evidence sentence is that of its highest-scoring flagged article; sectors are those
+-- of its flagged articles.
 -- $1 = week start, $2 = next week start (UTC timestamps), $3 = stories listed per label.
 with members as (
     select
@@ -18,7 +19,7 @@ with members as (
         a.article_id,
         a.source,
         a.title,
-        a.url,
+        coalesce(a.canonical_url, a.url) as url,
         coalesce(a.published_at, a.fetched_at) as published_at
     from articles as a
     left join article_stories as st using (article_id)
