@@ -130,11 +130,10 @@ def _truth(rows: list[Example]) -> np.ndarray:
 
 
 def _train_frozen(encoder: Encoder, rows: list[Example], config: TrainConfig,
-                  progress: Callable[[str], None]) -> tuple[np.ndarray, np.ndarray, dict, dict]:
-    """Logistic heads on frozen vectors; C and thresholds from cross-validated F1."""
+                  progress: Callable[[str], None], x: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict, dict]:
+    """Logistic heads on frozen vectors x; C and thresholds from cross-validated F1."""
     from sklearn.linear_model import LogisticRegression
 
-    x = encoder.encode_documents([r.title for r in rows], [r.text for r in rows], config.max_chunks)
     y = _truth(rows)
     coef = np.zeros((len(LABELS), encoder.dim), dtype=np.float32)
     intercept = np.zeros(len(LABELS), dtype=np.float32)
@@ -151,7 +150,7 @@ def _train_frozen(encoder: Encoder, rows: list[Example], config: TrainConfig,
 
 
 def _train_finetuned(encoder: Encoder, rows: list[Example], config: TrainConfig,
-                     progress: Callable[[str], None]) -> tuple[np.ndarray, np.ndarray, dict, dict]:
+                     progress: Callable[[str], None]) -> tuple[np.ndarray, np.ndarray, dict, dict, np.ndarray]:
     """Fine-tune on most of the training split; thresholds from the held-out validation part."""
     from models.dataset import top_up_test_split
     from models.finetune import finetune
@@ -161,14 +160,16 @@ def _train_finetuned(encoder: Encoder, rows: list[Example], config: TrainConfig,
     validation = [r for r in rows if r.id in validation_ids]
     coef, intercept = finetune(encoder, fit, epochs=config.epochs, learning_rate=config.learning_rate,
                                batch_size=config.train_batch_size, seed=config.seed, progress=progress)
-    x = encoder.encode_documents([r.title for r in validation], [r.text for r in validation], config.max_chunks)
-    scores = 1.0 / (1.0 + np.exp(-(x @ coef.T + intercept)))
+    progress("encoding the training split with the tuned encoder")
+    x_all = encoder.encode_documents([r.title for r in rows], [r.text for r in rows], config.max_chunks)
+    held = np.asarray([r.id in validation_ids for r in rows])
+    scores = 1.0 / (1.0 + np.exp(-(x_all[held] @ coef.T + intercept)))
     y = _truth(validation)
     thresholds = {label: best_threshold(y[:, j], scores[:, j]) for j, label in enumerate(LABELS)}
     return coef, intercept, thresholds, {
         "epochs": config.epochs, "learning_rate": config.learning_rate, "train_batch_size": config.train_batch_size,
         "fit_examples": len(fit), "validation_examples": len(validation),
-        "threshold_source": f"validation part of the training split ({len(validation)} examples)"}
+        "threshold_source": f"validation part of the training split ({len(validation)} examples)"}, x_all
 
 
 def train(examples: list[Example], config: TrainConfig, models_dir: Path,
@@ -186,12 +187,15 @@ def train(examples: list[Example], config: TrainConfig, models_dir: Path,
     progress(f"training ({config.method}) on {len(train_set)} examples with {config.base_model}")
     encoder = Encoder(config.base_model, max_length=config.max_length, batch_size=config.batch_size,
                       normalize=config.method == FROZEN)
-    fit = _train_frozen if config.method == FROZEN else _train_finetuned
-    coef, intercept, thresholds, details = fit(encoder, train_set, config, progress)
+    if config.method == FROZEN:
+        progress(f"encoding {len(train_set)} training articles")
+        x_train = encoder.encode_documents([r.title for r in train_set], [r.text for r in train_set],
+                                           config.max_chunks)
+        coef, intercept, thresholds, details = _train_frozen(encoder, train_set, config, progress, x_train)
+    else:
+        coef, intercept, thresholds, details, x_train = _train_finetuned(encoder, train_set, config, progress)
 
     progress("fitting the sector heads")
-    x_train = encoder.encode_documents([r.title for r in train_set], [r.text for r in train_set],
-                                       config.max_chunks)
     tags, sector_coef, sector_intercept, sector_thresholds = _fit_sectors(
         x_train, train_set, config.seed, config.folds)
 
