@@ -172,3 +172,16 @@ def test_only_http_links():
     for bad in ("javascript:alert(1)", "data:text/html,x", "//a.example/x", "https:///x", "ftp://a.example/",
                 "https://a.example/\nx", None, ""):
         assert safe_link(bad) is None
+
+
+def test_a_week_after_the_data_compares_with_what_came_before(week_settings):
+    from newsmon.digest.render import render_digest_html, render_digest_text
+
+    context = pipeline.digest_parts(week_settings, "2026-W51").context  # empty; of W47-W50 only W47, W48 have articles
+    assert context["volume"]["crawled"] == 0 and context["volume"]["change_pct"] == -100.0
+    assert (context["volume"]["baseline"], context["volume"]["baseline_weeks"]) == (5.5, 2)
+    integration = context["labels"][0]
+    assert integration["change_pp"] is None and integration["baseline_weeks"] == 2
+    for body in (render_digest_text(context), render_digest_html(context)):
+        assert "nothing scored this week" in body and "mean of the 2 previous weeks" in body
+        assert "No articles flagged this week." in body
