@@ -140,7 +140,7 @@ def test_demo_command_runs_the_pipeline_and_prints_where_things_are(tmp_path, tr
     assert f"warehouse:      {demo_dir / 'newsmon.duckdb'}" in result.stdout
     assert f"digest preview: {demo_dir / 'digest-preview.html'}" in result.stdout
     assert result.stdout.count(".venv/bin/newsmon sql") == 3
-    assert (demo_dir / "digest-preview.html").read_text().count('class="article"') >= 1
+    assert (demo_dir / "digest-preview.html").read_text().count('class="story"') >= 1
     count = newsmon("sql", "select count(*) as n from articles", "--format", "csv", data_dir=demo_dir)
     assert count.stdout.splitlines() == ["n", "35"]
 

@@ -68,9 +68,11 @@ def test_sample_site_end_to_end_and_idempotent_rerun(model_settings, sample_site
 
     preview = pipeline.render_digest_preview(model_settings, "2026-W47", tmp_path / "digest.html")
     html = preview.read_text()
+    # one entry per story: every flagged article of the week shows as its story's (first) headline
     _, flagged = pipeline.run_sql(
         model_settings,
-        "select distinct title from flagged_articles where published_at >= '2026-11-16' and published_at < '2026-11-23'")
+        "select distinct s.title from flagged_articles as f join stories as s using (story_id)"
+        " where f.published_at >= '2026-11-16' and f.published_at < '2026-11-23'")
     assert flagged, "the model flags nothing on the sample week"
     for (title,) in flagged:
         assert title.replace("&", "&amp;").replace("'", "&#39;").replace('"', "&#34;") in html
