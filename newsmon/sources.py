@@ -110,7 +110,8 @@ def load_sources(path: Path) -> list[Source]:
     except OSError as exc:
         raise SourcesError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except UnicodeDecodeError as exc:
-        raise SourcesError(f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})") from None
+        byte = exc.object[exc.start]
+        raise SourcesError(f"{path}: not UTF-8 text (byte {byte:#04x} at offset {exc.start})") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
