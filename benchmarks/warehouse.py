@@ -67,8 +67,9 @@ def _enrich(con) -> None:
                 " case when s > 0.85 then left(text, 120) end, '2026-11-20'"
                 " from (select article_id, text, label, random() as s from articles,"
                 "       (values ('integration'), ('decentralization')) as l(label))")
-    con.execute("insert into article_sectors select article_id, 'bench', list_extract(?::varchar[], (hash(article_id) % ?)::integer + 1),"
-                " 0.7 from articles", [list(SECTORS), len(SECTORS)])
+    con.execute("insert into article_sectors select article_id, 'bench',"
+                " list_extract(?::varchar[], (hash(article_id) % ?)::integer + 1), 0.7 from articles",
+                [list(SECTORS), len(SECTORS)])
     con.execute("insert into article_stories select article_id,"
                 " coalesce(lag(article_id) over (partition by source order by published_at), article_id),"
                 " 'similar', 0.6, null, '2026-11-20' from articles")
