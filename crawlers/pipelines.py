@@ -90,6 +90,5 @@ class StagePipeline:
             self.crawler.spider.health.fail("staging", str(self.path), message)
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="staging_failed"))
             raise DropItem(message) from None
-        return article
         self.crawler.spider.health.count("articles")
         return article
