@@ -1,8 +1,15 @@
-"""Run every benchmark and print its table."""
+"""Run every benchmark and print its table (`make bench`)."""
 
 import sys
+from pathlib import Path
 
-from benchmarks import extraction, stories
+from benchmarks import classifier, extraction, stories, warehouse
+from models.train import latest_model
 
 if __name__ == "__main__":
-    sys.exit(extraction.main([]) or stories.main([]))
+    status = extraction.main([]) or stories.main([]) or warehouse.main([])
+    if latest_model(Path("data") / "models") is None:
+        print("classifier benchmark skipped: no trained model under data/models (run `newsmon train`)")
+    else:
+        status = status or classifier.main([])
+    sys.exit(status)
