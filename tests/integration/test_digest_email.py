@@ -90,7 +90,7 @@ def test_empty_week_is_still_a_valid_email(settings, smtp):
     assert "No articles flagged this week." in message.get_body(("plain",)).get_content()
 
 
-def test_auth_accepted_and_refused_and_password_never_stored(settings, smtp_auth):
+def test_auth_accepted_and_refused_and_password_never_stored(settings, smtp_auth, capfd):
     controller, inbox = smtp_auth
     _seed(settings, "Parcel hub switches on sorting robots")
     good = _with_email(settings, controller.port, username=USER, password=PASSWORD)
@@ -101,7 +101,12 @@ def test_auth_accepted_and_refused_and_password_never_stored(settings, smtp_auth
     assert len(inbox.messages) == 1
     _, weeks = pipeline.run_sql(settings, "select week from digests")
     assert weeks == [("2026-W47",)]
-    assert PASSWORD.encode() not in (settings.data_dir / "newsmon.duckdb").read_bytes()
+    # nowhere on disk: warehouse, staging, crawl logs, models, anything under the data dir
+    written = [p for p in settings.data_dir.rglob("*") if p.is_file()]
+    assert settings.data_dir / "newsmon.duckdb" in written
+    assert not [p for p in written if PASSWORD.encode() in p.read_bytes()]
+    printed = capfd.readouterr()  # nor in anything printed or logged while sending and failing
+    assert PASSWORD not in printed.out and PASSWORD not in printed.err
 
 
 def test_smtp_down_is_a_clear_failure_and_nothing_is_recorded(settings):
