@@ -41,6 +41,9 @@ class WarehouseSettings(BaseModel):
     # a DuckLake whose catalog is in PostgreSQL and whose data files go to data_path.
     url: str | None = None
     data_path: str | None = Field(None, description="DuckLake data files: a shared folder or s3://, gs:// URL")
+    # rebuild the full-text index after every load (it grows with the warehouse: see benchmarks);
+    # off: rebuild on a schedule of your own with `newsmon db reindex`
+    reindex_after_load: bool = True
     lock_timeout: float = Field(30.0, ge=0, description="seconds to wait for another process's lock")
     story_window_hours: int = Field(72, ge=1, description="articles further apart are never one story")
     # None: the measured default (warehouse.stories.DEFAULT_THRESHOLD, see benchmarks/stories.py)

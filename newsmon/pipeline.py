@@ -401,7 +401,7 @@ def load_run(settings: Settings, run_id: str, sources: Iterable[Source] = (),
     with warehouse(settings) as con:
         # one transaction: a load killed half-way leaves the warehouse as it was
         report = write_transaction(con, lambda: write(con), on_retry=_warn)
-        if report.read or not has_index(con):
+        if settings.warehouse.reindex_after_load and (report.read or not has_index(con)):
             rebuild_index(con)
     return report
 
