@@ -22,12 +22,15 @@ TIMEZONE = os.environ.get("NEWSMON_EMAIL__TIMEZONE", "UTC")
 )
 def newsmon_weekly_digest():
     @task
-    def send_digest(logical_date=None) -> dict:
-        """Send the digest of the ISO week before the run's date; a week already sent is skipped."""
+    def send_digest(logical_date=None, dag_run=None) -> dict:
+        """Send the digest of the ISO week before the run's local date; a week already sent is skipped."""
         from newsmon import pipeline
         from newsmon.config import get_settings
 
-        return pipeline.send_weekly_digest(get_settings(), logical_date.date())
+        # the date where the digest is read: Monday 07:00 in Tokyo is still Sunday in UTC; a manual
+        # run triggered without a logical date goes by when it was triggered
+        when = pendulum.instance(logical_date or dag_run.run_after).in_timezone(TIMEZONE)
+        return pipeline.send_weekly_digest(get_settings(), when.date())
 
     send_digest()
 
