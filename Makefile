@@ -53,11 +53,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check newsmon crawlers models warehouse dags tests benchmarks || true
 
 # Local Airflow: SQLite metadata and logs under data/airflow, the DAGs from dags/, no examples.
+# The DAGs' pools come from dags/pools.json (a task in a missing pool is never scheduled);
+# `make airflow CRAWL_SLOTS=8` allows more crawls at once than the file's 4.
 AIRFLOW_ENV := AIRFLOW_HOME=$(CURDIR)/data/airflow AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
 	AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__API__PORT=8080
 airflow: $(STAMP)
 	mkdir -p data/airflow
 	$(AIRFLOW_ENV) $(BIN)/airflow db migrate > data/airflow/migrate.log
+	$(AIRFLOW_ENV) $(BIN)/airflow pools import dags/pools.json
+	$(if $(CRAWL_SLOTS),$(AIRFLOW_ENV) $(BIN)/airflow pools set newsmon_crawl $(CRAWL_SLOTS) \
+		"newsmon: source crawls at once (each a Scrapy subprocess)")
 	@echo "Airflow UI: http://localhost:8080  (login: admin; the password is printed below and kept in"
 	@echo "data/airflow/simple_auth_manager_passwords.json.generated)"
 	$(AIRFLOW_ENV) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/airflow standalone
