@@ -4,6 +4,7 @@ import json
 import shutil
 from datetime import datetime
 
+import numpy as np
 import pytest
 
 from models.classifier import Classifier
@@ -48,11 +49,17 @@ def test_finetuned_artifact_carries_its_encoder_and_predicts(tmp_path):
     assert (tmp_path / "models" / "LATEST").read_text() == path.name
 
 
-def test_training_is_reproducible_with_the_fixed_seed(tmp_path, trained_model_dir):
-    again = pipeline.train_model(Settings(data_dir=tmp_path, model=ModelSettings(method="frozen")))
-    assert again.name == trained_model_dir.name
-    first = json.loads((trained_model_dir / "metrics.json").read_text())
-    assert json.loads((again / "metrics.json").read_text()) == first
+def test_training_is_reproducible_with_the_fixed_seed(tmp_path):
+    small = _small_data_dir(tmp_path, per_stratum=8)
+    settings = Settings(data_dir=tmp_path / "one", model=ModelSettings(method="frozen"))
+    first = pipeline.train_model(settings, data_dir=small)
+    again = pipeline.train_model(Settings(data_dir=tmp_path / "two", model=ModelSettings(method="frozen")),
+                                 data_dir=small)
+    assert again.name == first.name
+    assert (again / "metrics.json").read_text() == (first / "metrics.json").read_text()
+    heads = np.load(first / "head.npz"), np.load(again / "head.npz")
+    assert heads[0].files == heads[1].files
+    assert all(np.array_equal(heads[0][name], heads[1][name]) for name in heads[0].files)
 
 
 def test_evaluate_reproduces_training_metrics_and_writes_the_card(model_settings, trained_model_dir, tmp_path):
