@@ -97,7 +97,7 @@ def _wait(what: str, check, procs: dict, home: Path, seconds: float):
 
 
 def _task_logs(home: Path) -> str:
-    failed = [p for p in (home / "logs").rglob("*.log") if "ERROR" in p.read_text(errors="replace")]
+    failed = [p for p in (home / "logs").rglob("attempt=*.log") if '"level":"error"' in p.read_text(errors="replace")]
     return "\n".join(f"--- {p}\n{_tail(p, 2000)}" for p in failed[:3])
 
 
