@@ -46,8 +46,9 @@ def upsert_articles(con: duckdb.DuckDBPyConnection, staging_paths: Sequence[Path
         " where article_id is not null and url is not null and canonical_url is not null"
         "   and source is not null and title is not null and text is not null"
         "   and fetched_at is not null and content_hash is not null"
-        # the same article staged twice (two feeds, two sources): the first fetch wins
-        " qualify row_number() over (partition by article_id order by fetched_at, source, url) = 1",
+        # the same article staged twice in one load (two feeds, two sources): the source first by
+        # name wins, so the result depends on what was staged, not on which crawl fetched first
+        " qualify row_number() over (partition by article_id order by source, url, fetched_at) = 1",
         [paths, _STAGING_COLUMNS],
     )
     read = con.execute("select count(*) from staged").fetchone()[0]
