@@ -28,8 +28,8 @@ from rich.table import Table
 
 from models.classifier import Classifier
 from models.dataset import load_examples
-from models.metrics import binary_metrics
-from models.train import latest_model
+from models.metrics import binary_metrics, prediction_f1
+from models.train import NO_MODEL, model_dir_from
 
 
 def _pooling_rows(classifier: Classifier) -> list[list[str]]:
@@ -101,12 +101,8 @@ def _matmul_peak(torch) -> float:
 def _test_f1(classifier: Classifier) -> list[str]:
     test = [ex for ex in load_examples() if ex.split == "test"]
     predictions = classifier.predict([ex.title for ex in test], [ex.text for ex in test], evidence=False)
-    scores = []
-    for label in classifier.labels:
-        truth = np.asarray([ex.labels[label] for ex in test])
-        flagged = np.asarray([label in p.labels for p in predictions])
-        scores.append(f"{binary_metrics(truth, flagged)['f1']:.3f}")
-    return scores
+    scores = prediction_f1([ex.labels for ex in test], [p.labels for p in predictions], classifier.labels)
+    return [f"{f1:.3f}" for f1 in scores.values()]
 
 
 def _speed_rows(path: Path, count: int) -> tuple[list[list[str]], float]:
@@ -157,9 +153,9 @@ def _speed_rows(path: Path, count: int) -> tuple[list[list[str]], float]:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    path = Path(args[0]) if args else latest_model(Path("data") / "models")
+    path = model_dir_from(args)
     if path is None:
-        print("error: no trained model: run `newsmon train` or pass a model directory", file=sys.stderr)
+        print(NO_MODEL, file=sys.stderr)
         return 1
     classifier = Classifier.load(path)
     console = Console(width=140)

@@ -16,12 +16,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
 from models.classifier import Classifier, split_sentences
 from models.dataset import Example, load_examples
-from models.metrics import binary_metrics
-from models.train import latest_model
+from models.metrics import prediction_f1
+from models.train import NO_MODEL, model_dir_from
 
 KEYS = Path(__file__).parent / "keys.json"
 _DATELINE = re.compile(r"^[A-Z][A-Za-z .'-]{1,40}(,\s*[A-Z][a-z]+\.? \d{1,2})?\s*[—–-]{1,2}\s*")
@@ -64,20 +62,16 @@ def measure(classifier: Classifier) -> dict:
     for name, (kind, change) in VARIANTS.items():
         pairs = [change(ex) for ex in test]
         predictions = classifier.predict([t for t, _ in pairs], [x for _, x in pairs], evidence=False)
-        scores = {}
-        for label in classifier.labels:
-            truth = np.asarray([ex.labels[label] for ex in test])
-            flagged = np.asarray([label in p.labels for p in predictions])
-            scores[label] = binary_metrics(truth, flagged)["f1"]
+        scores = prediction_f1([ex.labels for ex in test], [p.labels for p in predictions], classifier.labels)
         rows.append({"variant": name, "kind": kind, "f1": scores})
     return {"model_version": classifier.version, "test_examples": len(test), "rows": rows}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    path = Path(args[0]) if args else latest_model(Path("data") / "models")
+    path = model_dir_from(args)
     if path is None:
-        print("error: no trained model: run `newsmon train` or pass a model directory", file=sys.stderr)
+        print(NO_MODEL, file=sys.stderr)
         return 1
     result = measure(Classifier.load(path))
     KEYS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

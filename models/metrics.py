@@ -35,3 +35,10 @@ def best_threshold(truth: np.ndarray, scores: np.ndarray) -> float:
         if f1 > best_f1:
             best, best_f1 = float(cut), f1
     return round(best, 4)
+
+
+def prediction_f1(truth_rows: list[dict[str, int]], flagged_rows: list[list[str]], labels) -> dict[str, float]:
+    """Per-label F1 of predicted label lists against {label: 0/1} truths, row by row."""
+    return {label: binary_metrics(np.asarray([t[label] for t in truth_rows]),
+                                  np.asarray([label in f for f in flagged_rows]))["f1"]
+            for label in labels}

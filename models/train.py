@@ -253,6 +253,15 @@ def _write_artifact(models_dir: Path, version: str, config: dict, heads: dict[st
     return final
 
 
+NO_MODEL = "error: no trained model: run `newsmon train` or pass a model directory"
+
+
+def model_dir_from(args: list[str]) -> Path | None:
+    """For analysis scripts: the model directory named first on the command line, else the newest
+    under data/models."""
+    return Path(args[0]) if args else latest_model(Path("data") / "models")
+
+
 def latest_model(models_dir: Path) -> Path | None:
     """The artifact LATEST points at, if any."""
     pointer = models_dir / "LATEST"
