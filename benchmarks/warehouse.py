@@ -81,7 +81,7 @@ def _timed(work) -> float:
     return time.perf_counter() - started
 
 
-def run_once(size: int, root: Path) -> dict[str, float]:
+def run_once(size: int, root: Path, index: bool = True) -> dict[str, float]:
     staging = root / f"staging-{size}"
     staging.mkdir(exist_ok=True)
     paths = sorted(staging.glob("*.jsonl")) or write_staging(staging, size)
@@ -91,7 +91,7 @@ def run_once(size: int, root: Path) -> dict[str, float]:
     migrate(con)
     times = {"load": _timed(lambda: write_transaction(con, lambda: upsert_articles(con, paths))),
              "reload": _timed(lambda: write_transaction(con, lambda: upsert_articles(con, paths)))}
-    times["fts_index"] = _timed(lambda: rebuild_index(con))
+    times["fts_index"] = _timed(lambda: rebuild_index(con)) if index else float("nan")
     _enrich(con)
     for view in VIEWS:
         times[view] = _timed(lambda view=view: con.execute(f"create or replace temp table v as select * from {view}"))
@@ -104,12 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.warehouse")
     parser.add_argument("--sizes", default="1000,10000,100000,1000000")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-index", action="store_true", help="skip timing the full-text index build")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     results: dict[int, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="newsmon-bench-") as tmp:
         for size in sizes:
-            runs = [run_once(size, Path(tmp)) for _ in range(args.runs)]
+            runs = [run_once(size, Path(tmp), index=not args.no_index) for _ in range(args.runs)]
             results[size] = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
     console = Console(width=160)
     table = Table("articles", "load (s)", "articles/s", "re-load (s)", "full-text index (s)",
