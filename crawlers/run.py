@@ -65,7 +65,8 @@ def crawl(spec: dict) -> dict:
     states = {r["url"]: FeedState.from_record(r) for r in spec.get("feed_states") or []}
     process.crawl(crawler, source=source, known_urls=frozenset(known), since=since,
                   max_articles=source.get("max_articles") or spec["crawl"]["max_articles_per_source"],
-                  feed_states=states, revalidate_after=spec["crawl"].get("feed_revalidate_after", 4))
+                  feed_states=states, revalidate_after=spec["crawl"].get("feed_revalidate_after", 4),
+                  extract_workers=spec["crawl"].get("extract_workers", 0))
     process.start()
     spider = crawler.spider
     health = spider.health

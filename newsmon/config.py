@@ -34,6 +34,10 @@ class CrawlSettings(BaseModel):
     parallel_sources: int = Field(2, ge=1, description="crawl subprocesses at once")
     allow_private_hosts: bool = False
     feed_revalidate_after: int = Field(4, ge=1, description="304s in a row before one full fetch")
+    # 0: pages are extracted in the crawl process. N: in N worker processes per crawl, which pays for one
+    # big source on idle cores (a sitemap backfill), not for many small ones crawled 2 at a time: each
+    # crawl's pool start costs more than it saves (measured: benchmarks/README.md, "Crawl + extract")
+    extract_workers: int = Field(0, ge=0, description="extraction processes per source crawl")
 
 
 class WarehouseSettings(BaseModel):

@@ -14,11 +14,12 @@ from twisted.python.failure import Failure
 
 from crawlers.conditional import FeedState, after_not_modified, after_response, request_headers
 from crawlers.discover import article_links, robots_sitemaps
-from crawlers.extract import decode_html, extract_article, plausible_date
+from crawlers.extract import decode_html, plausible_date
 from crawlers.feeds import parse_feed
 from crawlers.health import Health, classify_failure
 from crawlers.items import PageItem
 from crawlers.sitemaps import parse_sitemap
+from crawlers.workers import ExtractionPool
 from newsmon.domain import normalize_url
 
 _MAX_SITEMAP_DEPTH = 3  # robots.txt -> index -> index -> urlset
@@ -36,7 +37,7 @@ class SourceSpider(scrapy.Spider):
     def __init__(self, source: dict, known_urls: frozenset[str] = frozenset(),
                  since: datetime | None = None, max_articles: int = 200,
                  feed_states: dict[str, FeedState] | None = None, revalidate_after: int = 4,
-                 **kwargs: Any) -> None:
+                 extract_workers: int = 0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.feed_states: dict[str, FeedState] = dict(feed_states or {})
         self.revalidate_after = revalidate_after
@@ -48,6 +49,7 @@ class SourceSpider(scrapy.Spider):
         self.health = Health()
         self.staging_error: str | None = None  # set by the staging pipeline when it cannot write
         self._scheduled: set[str] = set()
+        self.extraction = ExtractionPool(extract_workers)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.source.get("feeds", []):
@@ -178,8 +180,8 @@ class SourceSpider(scrapy.Spider):
         return parts.scheme in ("http", "https") and any(
             host == d or host.endswith("." + d) for d in (d.lower() for d in self.allowed_domains))
 
-    def parse_article(self, response: Response, feed_url: str, feed_title: str | None,
-                      feed_published: datetime | None, listing: str = "feed") -> Iterator[PageItem]:
+    async def parse_article(self, response: Response, feed_url: str, feed_title: str | None,
+                            feed_published: datetime | None, listing: str = "feed") -> AsyncIterator[PageItem]:
         self.health.count("pages_fetched")
         content_type = response.headers.get("Content-Type", b"").decode("latin-1").lower()
         if not isinstance(response, scrapy.http.TextResponse) or "html" not in content_type:
@@ -188,9 +190,10 @@ class SourceSpider(scrapy.Spider):
         if b"\x00" in response.body[:2048]:
             self.health.fail("not_html", response.url, "binary content served as HTML")
             return
+        # the bytes, not response.text: Scrapy trusts a charset header over the page's own <meta>
+        draft = await self.extraction.extract(decode_html(response.body, content_type), response.url)
         yield PageItem(
-            # the bytes, not response.text: Scrapy trusts a charset header over the page's own <meta>
-            draft=extract_article(decode_html(response.body, content_type), response.url),
+            draft=draft,
             url=response.url,
             fetched_at=datetime.now(UTC),
             feed_url=feed_url,
@@ -198,6 +201,9 @@ class SourceSpider(scrapy.Spider):
             feed_published=feed_published,
             listing=listing,
         )
+
+    def closed(self, reason: str) -> None:
+        self.extraction.close()
 
     def feed_failed(self, failure: Failure) -> None:
         kind, message = classify_failure(failure)
