@@ -29,7 +29,7 @@ from rich.table import Table
 from models.classifier import Classifier
 from models.dataset import load_examples
 from models.metrics import binary_metrics, prediction_f1
-from models.train import NO_MODEL, model_dir_from
+from models.train import model_dir_or_exit
 
 
 def _pooling_rows(classifier: Classifier) -> list[list[str]]:
@@ -153,10 +153,7 @@ def _speed_rows(path: Path, count: int) -> tuple[list[list[str]], float]:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    path = model_dir_from(args)
-    if path is None:
-        print(NO_MODEL, file=sys.stderr)
-        return 1
+    path = model_dir_or_exit(args)
     classifier = Classifier.load(path)
     console = Console(width=140)
     rows, long, total = _pooling_rows(classifier)

@@ -6,7 +6,7 @@ import numpy as np
 
 from models.classifier import Classifier
 from models.dataset import Example
-from models.metrics import compute_metrics
+from models.metrics import compute_metrics, sector_metrics
 
 
 def evaluate(classifier: Classifier, examples: list[Example]) -> dict[str, dict]:
@@ -19,8 +19,6 @@ def evaluate(classifier: Classifier, examples: list[Example]) -> dict[str, dict]
     truth = np.asarray([[ex.labels[label] for label in classifier.labels] for ex in test])
     metrics = compute_metrics(truth, scores, classifier.thresholds, classifier.labels)
     if classifier.sectors:
-        from models.train import sector_metrics
-
         metrics["sectors"] = sector_metrics(
             test, classifier.sector_scores(vectors), list(classifier.sectors),
             dict(zip(classifier.sectors, classifier.sector_thresholds.tolist(), strict=True)))

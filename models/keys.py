@@ -19,7 +19,7 @@ from pathlib import Path
 from models.classifier import Classifier, split_sentences
 from models.dataset import Example, load_examples
 from models.metrics import prediction_f1
-from models.train import NO_MODEL, model_dir_from
+from models.train import model_dir_or_exit
 
 KEYS = Path(__file__).parent / "keys.json"
 _DATELINE = re.compile(r"^[A-Z][A-Za-z .'-]{1,40}(,\s*[A-Z][a-z]+\.? \d{1,2})?\s*[—–-]{1,2}\s*")
@@ -69,10 +69,7 @@ def measure(classifier: Classifier) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    path = model_dir_from(args)
-    if path is None:
-        print(NO_MODEL, file=sys.stderr)
-        return 1
+    path = model_dir_or_exit(args)
     result = measure(Classifier.load(path))
     KEYS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     for row in result["rows"]:

@@ -42,3 +42,12 @@ def prediction_f1(truth_rows: list[dict[str, int]], flagged_rows: list[list[str]
     return {label: binary_metrics(np.asarray([t[label] for t in truth_rows]),
                                   np.asarray([label in f for f in flagged_rows]))["f1"]
             for label in labels}
+
+
+def sector_metrics(rows: list, scores: np.ndarray, tags: list[str],
+                   thresholds: dict[str, float]) -> dict:
+    """Per-sector and micro-averaged precision/recall/F1 of the sector tags."""
+    truth = np.asarray([[int(t in r.sectors) for t in tags] for r in rows]).reshape(len(rows), len(tags))
+    predicted = scores >= np.asarray([thresholds[t] for t in tags])
+    per = {t: binary_metrics(truth[:, j], predicted[:, j]) for j, t in enumerate(tags)}
+    return {"micro": binary_metrics(truth.ravel(), predicted.ravel()), "per_sector": per}

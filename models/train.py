@@ -18,7 +18,7 @@ import numpy as np
 
 from models.dataset import Example, label_counts, snapshot_hash
 from models.encoder import Encoder
-from models.metrics import best_threshold, compute_metrics
+from models.metrics import best_threshold, compute_metrics, sector_metrics
 from newsmon.domain import LABELS, SECTORS
 
 FROZEN = "frozen"  # frozen encoder, logistic-regression head per label (fast, ~30 s)
@@ -107,17 +107,6 @@ def _fit_sectors(x: np.ndarray, rows: list[Example], seed: int,
         model.fit(x, y)
         coef[j], intercept[j] = model.coef_[0], model.intercept_[0]
     return tags, coef, intercept, thresholds
-
-
-def sector_metrics(rows: list[Example], scores: np.ndarray, tags: list[str],
-                   thresholds: dict[str, float]) -> dict:
-    """Per-sector and micro-averaged precision/recall/F1 of the sector tags."""
-    from models.metrics import binary_metrics
-
-    truth = np.asarray([[int(t in r.sectors) for t in tags] for r in rows]).reshape(len(rows), len(tags))
-    predicted = scores >= np.asarray([thresholds[t] for t in tags])
-    per = {t: binary_metrics(truth[:, j], predicted[:, j]) for j, t in enumerate(tags)}
-    return {"micro": binary_metrics(truth.ravel(), predicted.ravel()), "per_sector": per}
 
 
 def model_version(config: TrainConfig, snapshot: str) -> str:
@@ -253,13 +242,13 @@ def _write_artifact(models_dir: Path, version: str, config: dict, heads: dict[st
     return final
 
 
-NO_MODEL = "error: no trained model: run `newsmon train` or pass a model directory"
-
-
-def model_dir_from(args: list[str]) -> Path | None:
+def model_dir_or_exit(args: list[str]) -> Path:
     """For analysis scripts: the model directory named first on the command line, else the newest
-    under data/models."""
-    return Path(args[0]) if args else latest_model(Path("data") / "models")
+    under data/models; exits with one line when there is none."""
+    path = Path(args[0]) if args else latest_model(Path("data") / "models")
+    if path is None:
+        raise SystemExit("error: no trained model: run `newsmon train` or pass a model directory")
+    return path
 
 
 def latest_model(models_dir: Path) -> Path | None:
