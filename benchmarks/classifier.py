@@ -1,23 +1,37 @@
-"""The classifier: how long articles are read, and how fast articles are scored.
+"""The classifier: how long articles are read, how evidence is found, how fast articles are scored.
 
-Usage: python -m benchmarks.classifier [MODEL_DIR]   (default: the newest artifact under data/models)
+Usage: python -m benchmarks.classifier [MODEL_DIR] [--articles 300] [--runs 3]
+       (default: the newest artifact under data/models)
 
 1. Reading long articles. Every test-split article is cut into 256-token windows (title repeated in
    each); the table compares ways to turn windows into one verdict with the model's own thresholds:
-   the first window only (what a 256-token truncation sees), the mean of the window vectors (what
-   newsmon does), and the highest window score. Per label, on all test articles and on the long ones
+   the first window only (what a 256-token truncation sees), the mean of the first two, the mean of
+   all windows weighted by their token counts (what newsmon does), the plain mean, and the highest
+   window score. Per label, on all test articles and on the long ones
    (more than one window).
-2. Speed. Articles of news length (synthetic, built from the test split's sentences) scored by the
-   plain transformers text-classification pipeline on the same encoder (model load included,
-   default batch size), and by newsmon (length-sorted batches under inference_mode, float32 and int8
-   dynamic quantization), with each variant's per-label F1 on the test split. Throughput in
-   articles/s and tokens/s, and the share of this machine's measured float32 matmul peak reached
-   (2 x non-embedding parameters FLOPs per token; attention adds a little on top).
+2. Evidence. Test-split articles with a label are planted into articles without either label (the
+   carrier's headline kept, the positive block first or last); for every planted article that gets
+   the label, is the quoted sentence one of the planted block's? newsmon's way (each sentence's
+   tokens pooled in context, from the pass that scored the article) against encoding every sentence
+   alone in a second pass (newsmon's first way), with the rate a random sentence would hit.
+3. Speed. News-length articles (synthetic, 80-900 words built from the data's sentences) scored by
+   the plain transformers text-classification pipeline on the same encoder (model load included,
+   default batch size), and by newsmon at each precision, evidence included as in production. Each
+   variant runs in a fresh process, `--runs` times; the table shows medians: articles/s, tokens/s,
+   peak memory (the process's max RSS), the share of this machine's measured matmul peak at the
+   variant's precision (FLOPs: 2 x non-embedding parameters per token plus attention), and each
+   variant's per-label F1 on the test split. A second table shows how the production variant grows
+   with the number of articles.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import random
+import resource
+import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,20 +40,25 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from models.classifier import Classifier
-from models.dataset import load_examples
+from benchmarks.measure import load_now, machine, versions
+from models.classifier import Classifier, sentence_spans
+from models.dataset import Example, load_examples
 from models.metrics import binary_metrics, prediction_f1
 from models.train import model_dir_or_exit
 
 
-def _pooling_rows(classifier: Classifier) -> list[list[str]]:
-    test = [ex for ex in load_examples() if ex.split == "test"]
+def _test_split() -> list[Example]:
+    return [ex for ex in load_examples() if ex.split == "test"]
+
+
+def _pooling_rows(classifier: Classifier) -> tuple[list[list[str]], int, int]:
+    test = _test_split()
     encoder = classifier.encoder
-    chunks = encoder.chunk([ex.title for ex in test], [ex.text for ex in test], classifier.max_chunks)
-    vectors = encoder.encode(chunks.texts)
-    owner = chunks.owner
+    windows = encoder.windows([ex.title for ex in test], [ex.text for ex in test], classifier.max_chunks)
+    vectors = encoder.encode_ids(windows.ids)[0]
+    owner = windows.owner
     n = len(test)
-    windows = np.bincount(owner, minlength=n)
+    counts = np.bincount(owner, minlength=n)
     first = np.zeros((n, encoder.dim), dtype=np.float32)
     seen = set()
     for i, doc in enumerate(owner):
@@ -51,14 +70,30 @@ def _pooling_rows(classifier: Classifier) -> list[list[str]]:
     if encoder.normalize:
         mean /= np.clip(np.linalg.norm(mean, axis=1, keepdims=True), 1e-9, None)
     else:
-        mean /= np.clip(windows, 1, None)[:, None]
+        mean /= np.clip(counts, 1, None)[:, None]
     chunk_scores = classifier.score_vectors(vectors)
     max_scores = np.zeros((n, len(classifier.labels)))
     np.maximum.at(max_scores, owner, chunk_scores)
+    position = np.zeros(len(owner), dtype=np.int64)  # each window's index within its article
+    for i in range(1, len(owner)):
+        position[i] = position[i - 1] + 1 if owner[i] == owner[i - 1] else 0
+    first_two = np.zeros((n, encoder.dim), dtype=np.float32)
+    np.add.at(first_two, owner[position < 2], vectors[position < 2])
+    first_two /= np.clip(np.minimum(counts, 2), 1, None)[:, None]
+    if encoder.normalize:
+        first_two /= np.clip(np.linalg.norm(first_two, axis=1, keepdims=True), 1e-9, None)
+    weight = np.asarray([len(ids) for ids in windows.ids], dtype=np.float32)[:, None]
+    weighted = np.zeros((n, encoder.dim), dtype=np.float32)
+    np.add.at(weighted, owner, vectors * weight)
+    weighted /= np.clip(np.bincount(owner, weights=weight[:, 0], minlength=n), 1, None)[:, None]
+    if encoder.normalize:
+        weighted /= np.clip(np.linalg.norm(weighted, axis=1, keepdims=True), 1e-9, None)
     variants = {"first window only": classifier.score_vectors(first),
-                "mean of windows (newsmon)": classifier.score_vectors(mean),
+                "mean of the first 2 windows": classifier.score_vectors(first_two),
+                "mean weighted by window tokens (newsmon)": classifier.score_vectors(weighted),
+                f"plain mean of windows, up to {classifier.max_chunks}": classifier.score_vectors(mean),
                 "highest window score": max_scores}
-    long = windows > 1
+    long = counts > 1
     rows = []
     for name, scores in variants.items():
         row = [name]
@@ -71,8 +106,65 @@ def _pooling_rows(classifier: Classifier) -> list[list[str]]:
     return rows, int(long.sum()), n
 
 
+def _planted(label: str, seed: int = 11) -> list[tuple[str, str, tuple[int, int]]]:
+    """(title, text, character range of the planted block): each test article with the label, put
+    before or after the text of a test article with neither label."""
+    rng = random.Random(seed)
+    test = _test_split()
+    positives = [ex for ex in test if ex.labels[label]]
+    carriers = [ex for ex in test if not any(ex.labels.values())]
+    out = []
+    for k, positive in enumerate(positives):
+        carrier = rng.choice(carriers)
+        block = " ".join(positive.text.split())
+        rest = " ".join(carrier.text.split())
+        if k % 2:
+            text = f"{rest}\n{block}"
+            out.append((carrier.title, text, (len(rest) + 1, len(text))))
+        else:
+            out.append((carrier.title, f"{block}\n{rest}", (0, len(block))))
+    return out
+
+
+def _separate_pass_evidence(classifier: Classifier, title: str, text: str, label: str) -> tuple[int, int] | None:
+    """newsmon's first way: encode every sentence alone, quote the one the head scores highest."""
+    spans = sentence_spans(text, exclude=title)
+    if not spans:
+        return None
+    probs = classifier.score_vectors(classifier.encoder.encode([text[a:b] for a, b in spans]))
+    return spans[int(np.argmax(probs[:, classifier.labels.index(label)]))]
+
+
+def _evidence_rows(classifier: Classifier) -> list[list[str]]:
+    rows = []
+    for label in classifier.labels:
+        planted = _planted(label)
+        titles, texts = [p[0] for p in planted], [p[1] for p in planted]
+        predictions = classifier.predict(titles, texts)
+        hits = {"in context, same pass (newsmon)": 0, "each sentence alone, second pass": 0}
+        chance, flagged, separate_seconds = 0.0, 0, 0.0
+        for (title, text, (lo, hi)), prediction in zip(planted, predictions, strict=True):
+            if label not in prediction.labels:
+                continue
+            flagged += 1
+            quote = prediction.evidence[label]
+            start = text.find(quote)
+            hits["in context, same pass (newsmon)"] += lo <= start < hi
+            began = time.perf_counter()
+            span = _separate_pass_evidence(classifier, title, text, label)
+            separate_seconds += time.perf_counter() - began
+            hits["each sentence alone, second pass"] += span is not None and lo <= span[0] < hi
+            spans = sentence_spans(text, exclude=title)
+            chance += sum(lo <= a < hi for a, _ in spans) / max(len(spans), 1)
+        for method, hit in hits.items():
+            extra = "0 (same pass)" if "same pass" in method else f"{separate_seconds:.1f}"
+            rows.append([label, method, str(flagged), f"{hit / max(flagged, 1):.3f}", extra])
+        rows.append([label, "a random sentence", str(flagged), f"{chance / max(flagged, 1):.3f}", "-"])
+    return rows
+
+
 def _articles(count: int, seed: int = 7) -> tuple[list[str], list[str]]:
-    """News-length articles (80-900 words) assembled from the test split's sentences."""
+    """News-length articles (80-900 words) assembled from the data's sentences."""
     rng = random.Random(seed)
     sentences = [s for ex in load_examples() for s in ex.text.replace("\n", " ").split(". ") if len(s) > 30]
     titles, texts = [], []
@@ -86,76 +178,156 @@ def _articles(count: int, seed: int = 7) -> tuple[list[str], list[str]]:
     return titles, texts
 
 
-def _matmul_peak(torch) -> float:
-    """FLOP/s of a large float32 matrix multiply on this machine: the practical CPU peak."""
-    a = torch.randn(2048, 2048)
-    b = torch.randn(2048, 2048)
+def _matmul_peak(dtype: str) -> float:
+    """FLOP/s of a large matrix multiply at this precision: the practical CPU peak."""
+    import torch
+
+    kind = {"float32": torch.float32, "bfloat16": torch.bfloat16}[dtype]
+    a = torch.randn(2048, 2048).to(kind)
+    b = torch.randn(2048, 2048).to(kind)
     torch.mm(a, b)
+    best = 0.0
+    for _ in range(3):
+        started = time.perf_counter()
+        for _ in range(4):
+            torch.mm(a, b)
+        best = max(best, 4 * 2 * 2048 ** 3 / (time.perf_counter() - started))
+    return best
+
+
+# name -> (precision, max_chunks override, evidence); None precision is the plain pipeline
+VARIANTS = {
+    "transformers pipeline": (None, None, False),
+    "newsmon float32": ("float32", None, True),
+    "newsmon bfloat16 (auto here: production)": ("bfloat16", None, True),
+    "newsmon bfloat16, no evidence": ("bfloat16", None, False),
+    "newsmon bfloat16, 2 windows (512 tokens, as the pipeline)": ("bfloat16", 2, True),
+    "newsmon int8 (dynamic, per channel)": ("int8", None, True),
+}
+PRODUCTION = "newsmon bfloat16 (auto here: production)"
+
+
+def _flops(config, lengths: list[int]) -> float:
+    """Multiply-adds x 2 of a BERT-style encoder over inputs of these token lengths: the layers'
+    weight matrices (4 d^2 attention + 2 d ff feed-forward per layer) per token, plus attention's
+    scores and mixing (4 n d per token per layer). Embedding lookups and norms are left out."""
+    d, ff, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
+    weights = layers * (4 * d * d + 2 * d * ff)
+    return sum(2 * weights * n + layers * 4 * n * n * d for n in lengths)
+
+
+def _child(path: Path, variant: str, count: int) -> dict:
+    """One timed run in this (fresh) process: load included."""
+    precision, max_chunks, evidence = VARIANTS[variant]
+    titles, texts = _articles(count)
     started = time.perf_counter()
-    repeats = 5
-    for _ in range(repeats):
-        torch.mm(a, b)
-    return repeats * 2 * 2048 ** 3 / (time.perf_counter() - started)
+    if precision is None:
+        from transformers import pipeline as hf_pipeline
+
+        location = _encoder_location(path)
+        plain = hf_pipeline("text-classification", model=location, truncation=True, device="cpu")
+        inputs = [f"{t}\n{x}" for t, x in zip(titles, texts, strict=True)]
+        plain(inputs)
+        seconds = time.perf_counter() - started
+        lengths = [len(ids) for ids in plain.tokenizer(inputs, truncation=True)["input_ids"]]
+        flops = _flops(plain.model.config, lengths)
+    else:
+        classifier = Classifier.load(path, precision=precision)
+        if max_chunks:
+            classifier.max_chunks = max_chunks
+        classifier.predict(titles, texts, evidence=evidence)
+        seconds = time.perf_counter() - started
+        lengths = [len(ids) for ids in classifier.encoder.windows(titles, texts, classifier.max_chunks).ids]
+        flops = _flops(classifier.encoder.model.config, lengths)
+    return {"seconds": seconds, "tokens": sum(lengths), "flops": flops,
+            "peak_mib": _peak_rss_mib()}
 
 
-def _test_f1(classifier: Classifier) -> list[str]:
-    test = [ex for ex in load_examples() if ex.split == "test"]
+def _peak_rss_mib() -> float:
+    """This process's peak RSS. Not ru_maxrss: Linux carries that over from the parent across
+    fork and exec, so every child would report at least the benchmark's own peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _encoder_location(path: Path) -> str:
+    from models.encoder import resolve_base_model
+
+    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    return str(path / config["encoder"]) if config.get("encoder") else resolve_base_model(config["base_model"])
+
+
+def _run_child(path: Path, variant: str, count: int) -> dict:
+    out = subprocess.run([sys.executable, "-m", "benchmarks.classifier", str(path), "--child", variant,
+                          "--articles", str(count)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _test_f1(path: Path, precision: str, max_chunks: int | None) -> list[str]:
+    classifier = Classifier.load(path, precision=precision)
+    if max_chunks:
+        classifier.max_chunks = max_chunks
+    test = _test_split()
     predictions = classifier.predict([ex.title for ex in test], [ex.text for ex in test], evidence=False)
     scores = prediction_f1([ex.labels for ex in test], [p.labels for p in predictions], classifier.labels)
     return [f"{f1:.3f}" for f1 in scores.values()]
 
 
-def _speed_rows(path: Path, count: int) -> tuple[list[list[str]], float]:
-    import torch
-    from transformers import pipeline as hf_pipeline
+def _speed_table(path: Path, labels: tuple[str, ...], count: int, runs: int, console: Console) -> None:
+    peaks = {"float32": _matmul_peak("float32"), "bfloat16": _matmul_peak("bfloat16")}
+    results = {}
+    for variant in VARIANTS:
+        console.print(f"  {variant}: {runs} runs of {count} articles", style="dim")
+        results[variant] = [_run_child(path, variant, count) for _ in range(runs)]
+    plain = statistics.median(count / r["seconds"] for r in results["transformers pipeline"])
+    table = Table("scoring (load included)", "articles/s", "vs pipeline", "tokens/s", "of peak",
+                  "peak MiB", *(f"{label} F1" for label in labels),
+                  title=f"Scoring {count} news-length articles, medians of {runs} runs; matmul peak "
+                        f"{peaks['float32'] / 1e9:.0f} GFLOP/s float32, {peaks['bfloat16'] / 1e9:.0f} bfloat16")
+    f1_cache: dict[tuple, list[str]] = {}
+    for variant, rows in results.items():
+        precision, max_chunks, _ = VARIANTS[variant]
+        rate = statistics.median(count / r["seconds"] for r in rows)
+        tokens = statistics.median(r["tokens"] / r["seconds"] for r in rows)
+        flops = statistics.median(r["flops"] / r["seconds"] for r in rows)
+        peak = peaks.get(precision or "float32", peaks["float32"])
+        key = (precision, max_chunks)
+        if precision and key not in f1_cache:
+            f1_cache[key] = _test_f1(path, precision, max_chunks)
+        f1 = f1_cache.get(key, ["(untrained head)"] * len(labels))
+        table.add_row(variant, f"{rate:.1f}", f"{rate / plain:.2f}x", f"{tokens:,.0f}",
+                      f"{100 * flops / peak:.0f}%" + (" of fp32" if precision == "int8" else ""),
+                      f"{statistics.median(r['peak_mib'] for r in rows):.0f}", *f1)
+    console.print(table)
 
-    classifier = Classifier.load(path)
-    encoder = classifier.encoder
-    titles, texts = _articles(count)
-    params = sum(p.numel() for name, p in encoder.model.named_parameters() if "embeddings" not in name)
-    peak = _matmul_peak(torch)
-    rows = []
-
-    def tokens_of(pieces: list[str]) -> int:
-        encoded = encoder.tokenizer(pieces, truncation=True, max_length=encoder.max_length)
-        return sum(len(ids) for ids in encoded["input_ids"])
-
-    # (a) the plain transformers pipeline on the same encoder: model load included, default batch
-    # size, one 512-token window per article (its classification head is untrained: speed only)
-    location = str(path / classifier.config["encoder"]) if classifier.config.get("encoder") else None
-    from models.encoder import resolve_base_model
-
-    location = location or resolve_base_model(classifier.config["base_model"])
-    started = time.perf_counter()
-    plain = hf_pipeline("text-classification", model=location, truncation=True, device="cpu")
-    inputs = [f"{t}\n{x}" for t, x in zip(titles, texts, strict=True)]
-    plain(inputs)
-    seconds = time.perf_counter() - started
-    plain_tokens = sum(min(len(ids), 512) for ids in plain.tokenizer(inputs, truncation=True)["input_ids"])
-    plain_rate = count / seconds
-    share = 100 * 2 * params * plain_tokens / seconds / peak
-    rows.append(["transformers pipeline (load included, 1 window of 512)", f"{plain_rate:.1f}", "1.0x",
-                 f"{plain_tokens / seconds:,.0f}", f"{share:.0f}%", "-", "-"])
-
-    variants = (("newsmon, float32 (load included)", False),
-                ("newsmon, int8 dynamic quantization (load included)", True))
-    for name, quantize in variants:
-        started = time.perf_counter()
-        variant = Classifier.load(path, quantize=quantize)
-        variant.predict(titles, texts, evidence=False)
-        seconds = time.perf_counter() - started
-        tokens = tokens_of(variant.encoder.chunk(titles, texts, variant.max_chunks).texts)
-        share = 100 * 2 * params * tokens / seconds / peak
-        rows.append([name, f"{count / seconds:.1f}", f"{count / seconds / plain_rate:.1f}x", f"{tokens / seconds:,.0f}",
-                     f"{share:.0f}%", *_test_f1(variant)])
-    return rows, peak
+    growth = Table("articles", "seconds", "articles/s", "peak MiB",
+                   title=f"{PRODUCTION}: growth with input size, medians of {runs} runs")
+    for size in (100, count, 3 * count):
+        rows = results[PRODUCTION] if size == count else [_run_child(path, PRODUCTION, size) for _ in range(runs)]
+        growth.add_row(str(size), f"{statistics.median(r['seconds'] for r in rows):.1f}",
+                       f"{statistics.median(size / r['seconds'] for r in rows):.1f}",
+                       f"{statistics.median(r['peak_mib'] for r in rows):.0f}")
+    console.print(growth)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    path = model_dir_or_exit(args)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.classifier")
+    parser.add_argument("model", nargs="?", help="model directory (default: the newest under data/models)")
+    parser.add_argument("--articles", type=int, default=300)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    path = model_dir_or_exit([args.model] if args.model else [])
+    if args.child:
+        print(json.dumps(_child(path, args.child, args.articles)))
+        return 0
+    import torch
+
     classifier = Classifier.load(path)
-    console = Console(width=140)
+    console = Console(width=150)
+    console.print(f"{machine()}; {versions('torch', 'transformers')}, {torch.get_num_threads()} threads")
     rows, long, total = _pooling_rows(classifier)
     table = Table("windows to verdict", *(f"{label} F1 ({scope})" for label in classifier.labels
                                           for scope in ("all", "long")),
@@ -164,22 +336,14 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         table.add_row(*row)
     console.print(table)
-    speed, peak = _speed_rows(path, 300)
-    table = Table("scoring", "articles/s", "vs pipeline", "tokens/s", "of matmul peak",
-                  *(f"{label} F1" for label in classifier.labels),
-                  title=f"Scoring speed, 300 news-length articles, up to {classifier.max_chunks} windows of "
-                        f"{classifier.config['max_length']} tokens, {torch_threads()} threads; "
-                        f"matmul peak {peak / 1e9:.0f} GFLOP/s")
-    for row in speed:
+    table = Table("label", "evidence method", "flagged", "quote from the planted block", "extra seconds",
+                  title="Evidence: test articles with the label planted into articles with neither (float32)")
+    for row in _evidence_rows(classifier):
         table.add_row(*row)
     console.print(table)
+    _speed_table(path, classifier.labels, args.articles, args.runs, console)
+    console.print(load_now())
     return 0
-
-
-def torch_threads() -> int:
-    import torch
-
-    return torch.get_num_threads()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The whole daily run: `newsmon run` over 40 sources × 50 new articles each, served on 127.0.0.1.
 
 Usage: python -m benchmarks.daily [--sources 40] [--articles 50] [--runs 3] [--workers N] [--polite]
+                                  [--airflow]
 
 The site is benchmarks/news_site.py's, one RSS feed of 50 articles per source (published over the
 last day), served from a separate process. Each run is `newsmon run` in a subprocess with its own
@@ -9,6 +10,12 @@ NEWSMON_DATA_DIR (a new warehouse, so every article is new) and the trained mode
 The subprocess is benchmarks.timed_run, which times the pipeline functions the command calls.
 Politeness is off (no download delay, no AutoThrottle) unless --polite: with the production delay
 of 0.5 s per request the crawl is bounded by sleeping, not by work (see benchmarks/README.md).
+
+With --airflow, each run also puts the same day through the daily DAG with Airflow's `dag.test()`
+(a subprocess on a SQLite metadata DB migrated beforehand, untimed; tasks run one after another in
+that process) on a fresh data dir, and a table sets its wall time beside `newsmon run`'s: the
+Airflow overhead. The site's articles are published over the day before today, which is both the
+DAG's data interval (logical date today) and `newsmon run --date` yesterday's run id.
 
 Reported: wall time (median of the runs), the split by stage, the crawl's pages/s, CPU seconds,
 and the peak memory of the whole process tree (summed RSS, sampled every 0.2 s), which the issue
@@ -26,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -65,22 +72,50 @@ def _model(data_dir: Path, env: dict[str, str]) -> str:
     return (target / "LATEST").read_text(encoding="utf-8").strip() + " (frozen, trained for this run)"
 
 
+DAG_TEST = """
+import sys
+import pendulum
+from airflow.dag_processing.dagbag import DagBag
+dag = DagBag(dag_folder=%r).dags["newsmon_daily"]
+run = dag.test(logical_date=pendulum.parse(%r))
+print("STATE", run.state)
+sys.exit(0 if run.state == "success" else 1)
+"""
+
+
+def _airflow_home(root: Path, env: dict[str, str]) -> dict[str, str]:
+    """A migrated Airflow home with the DAGs' pools; the environment that uses it."""
+    home = root / "airflow"
+    home.mkdir()
+    airflow_env = {**env, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+                   "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__UNIT_TEST_MODE": "False"}
+    for args in (("db", "migrate"), ("pools", "import", str(ROOT / "dags" / "pools.json"))):
+        done = subprocess.run([sys.executable, "-m", "airflow", *args], env=airflow_env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"error: airflow {' '.join(args)} failed: {done.stderr.strip()[-500:]}")
+    return airflow_env
+
+
 def _run_once(root: Path, n: int, sources_file: Path, env: dict[str, str], model_dir: Path,
-              server_pid: int) -> dict:
-    data_dir = root / f"data-{n}"
+              server_pid: int, day: date, airflow_env: dict[str, str] | None = None) -> dict:
+    """newsmon run (or, given airflow_env, the daily DAG's dag.test) over `day` on a fresh data dir."""
+    data_dir = root / f"data-{n}{'-dag' if airflow_env else ''}"
     shutil.copytree(model_dir, data_dir / "models")
     times_file = root / f"times-{n}.json"
-    env = {**env, "NEWSMON_DATA_DIR": str(data_dir), "NEWSMON_SOURCES_FILE": str(sources_file)}
-    run_date = datetime.now(UTC).date().isoformat()
+    env = {**(airflow_env or env), "NEWSMON_DATA_DIR": str(data_dir), "NEWSMON_SOURCES_FILE": str(sources_file)}
+    if airflow_env:
+        command = [sys.executable, "-c", DAG_TEST % (str(ROOT / "dags"), (day + timedelta(days=1)).isoformat())]
+    else:
+        command = [sys.executable, "-m", "benchmarks.timed_run", str(times_file), "run", "--date", day.isoformat()]
     with PeakMemory(exclude={server_pid}) as memory:
         started = time.perf_counter()
-        command = [sys.executable, "-m", "benchmarks.timed_run", str(times_file), "run", "--date", run_date]
-        done = subprocess.run(command,
-                              capture_output=True, text=True, env=env, cwd=ROOT)
+        done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
         seconds = time.perf_counter() - started
     if done.returncode != 0:
-        raise SystemExit(f"error: newsmon run failed: {done.stderr.strip()[-2000:]}")
-    timing = json.loads(times_file.read_text(encoding="utf-8"))
+        what = "dag.test()" if airflow_env else "newsmon run"
+        raise SystemExit(f"error: {what} failed: {done.stdout.strip()[-1000:]} {done.stderr.strip()[-2000:]}")
+    timing = ({"stages": {}, "cpu_self": 0.0, "cpu_children": 0.0} if airflow_env
+              else json.loads(times_file.read_text(encoding="utf-8")))
     summary = next((line for line in done.stdout.splitlines() if line.startswith("run ")), done.stdout.strip())
     counts = subprocess.run([sys.executable, "-m", "newsmon", "sql", "--format", "json",
                              "select (select count(*) from articles) as articles, "
@@ -92,10 +127,14 @@ def _run_once(root: Path, n: int, sources_file: Path, env: dict[str, str], model
             "peak": memory.peak_bytes, "summary": summary, "counts": counts.stdout.strip()}
 
 
-def run(sources: int, articles: int, runs: int, workers: int | None, polite: bool) -> tuple[list[dict], dict]:
+def run(sources: int, articles: int, runs: int, workers: int | None, polite: bool,
+        airflow: bool = False) -> tuple[list[dict], dict]:
     with tempfile.TemporaryDirectory(prefix="newsmon-bench-daily-") as tmp:
         root = Path(tmp)
-        site = generate_site(root / "site", sources=sources, articles=articles, days=1, feed_size=articles)
+        midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        day = (midnight - timedelta(days=1)).date()
+        site = generate_site(root / "site", sources=sources, articles=articles, days=1, feed_size=articles,
+                             now=midnight + timedelta(minutes=5, seconds=-1))  # all inside `day`
         env = {key: value for key, value in os.environ.items() if not key.startswith("NEWSMON_")}
         env.update({"NEWSMON_CRAWL__MAX_ARTICLES_PER_SOURCE": str(articles + 50)})
         if not polite:
@@ -110,8 +149,12 @@ def run(sources: int, articles: int, runs: int, workers: int | None, polite: boo
         with serve(site.root) as (base, server_pid):
             sources_file = root / "sources.yaml"
             _sources_file(sources_file, site, base)
+            airflow_env = _airflow_home(root, env) if airflow else None
             for n in range(runs):
-                results.append(_run_once(root, n, sources_file, env, model_dir / "models", server_pid))
+                results.append(_run_once(root, n, sources_file, env, model_dir / "models", server_pid, day))
+                if airflow_env:
+                    results[-1]["dag"] = _run_once(root, n, sources_file, env, model_dir / "models", server_pid,
+                                                   day, airflow_env)
     return results, info
 
 
@@ -123,9 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None,
                         help="NEWSMON_CRAWL__EXTRACT_WORKERS (default: the configured default)")
     parser.add_argument("--polite", action="store_true", help="keep the production download delay")
+    parser.add_argument("--airflow", action="store_true", help="also run each day through the DAG's dag.test()")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     started = machine()
-    results, info = run(args.sources, args.articles, args.runs, args.workers, args.polite)
+    results, info = run(args.sources, args.articles, args.runs, args.workers, args.polite, args.airflow)
     from newsmon.config import CrawlSettings
 
     defaults = CrawlSettings()
@@ -156,6 +200,18 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"Peak memory of the process tree: {peak / 2**20:,.0f} MiB "
                   f"({'under' if peak < LIMIT_BYTES else 'OVER'} the 2 GB limit; {info['memory_method']}).")
     console.print(f"Model: {info['model']}. Last run: {results[-1]['summary']} {results[-1]['counts']}")
+    if args.airflow:
+        dag = [r["dag"] for r in results]
+        dag_wall = statistics.median(r["seconds"] for r in dag)
+        table = Table("the same day through", "wall s (median)", "min", "max", "peak MiB", "vs newsmon run",
+                      "warehouse counts", title=f"Airflow overhead, {len(results)} runs each")
+        for name, rows in (("newsmon run", results), ("dag.test() (Airflow 3, SQLite)", dag)):
+            seconds = [r["seconds"] for r in rows]
+            table.add_row(name, f"{statistics.median(seconds):.1f}", f"{min(seconds):.1f}", f"{max(seconds):.1f}",
+                          f"{max(r['peak'] for r in rows) / 2**20:,.0f}",
+                          f"{statistics.median(seconds) / wall:.2f}x", rows[-1]["counts"])
+        console.print(table)
+        console.print(f"Airflow adds {dag_wall - wall:+.1f} s ({dag_wall / wall - 1:+.0%}) to the day.")
     console.print(f"Machine: {started}, {load_now()}. "
                   f"{versions('scrapy', 'trafilatura', 'torch', 'transformers', 'duckdb')}.")
     return 0

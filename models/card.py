@@ -83,7 +83,8 @@ writers' habits should cost little; removing the content should cost much.
 """
 
 
-def render_card(config: dict, metrics: dict) -> str:
+def render_card(config: dict, metrics: dict, precision: str = "float32") -> str:
+    """The card; precision is the encoder arithmetic the test-split numbers were measured at."""
     rows = "\n".join(
         f"| {label} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | "
         f"{m['tp']} | {m['fp']} | {m['fn']} | {m['tn']} | {config['thresholds'][label]:.3f} |"
@@ -110,6 +111,8 @@ the physical economy) and `decentralization` (power, commerce and compute moving
 - **Versions**: {_versions()}
 
 ## Test split
+Measured at {precision} precision, exactly as `newsmon classify` scores articles.
+
 | label | precision | recall | F1 | TP | FP | FN | TN | threshold |
 |---|---|---|---|---|---|---|---|---|
 {rows}

@@ -35,11 +35,28 @@ def plain_text(text: str) -> str:
     return "\n".join(line.strip() for line in tree.text_content().splitlines() if line.strip())
 
 
-def split_sentences(text: str, exclude: str | None = None) -> list[str]:
-    """Sentences worth quoting: list markers stripped, short fragments and a repeated title left out."""
+def sentence_spans(text: str, exclude: str | None = None) -> list[tuple[int, int]]:
+    """Character ranges of the sentences worth quoting: list markers stripped, short fragments and
+    a repeated title left out, at most _MAX_EVIDENCE_SENTENCES."""
     skip = " ".join((exclude or "").split()).casefold()
-    sentences = [s.strip().lstrip("-•*–— ").strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
-    return [s for s in sentences if len(s) >= 25 and s.casefold() != skip][:_MAX_EVIDENCE_SENTENCES]
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for cut in [*_SENTENCE_END.finditer(text), None]:
+        end = cut.start() if cut else len(text)
+        piece = text[start:end]
+        stripped = piece.strip().lstrip("-•*–— ").strip()
+        if len(stripped) >= 25 and stripped.casefold() != skip:
+            offset = start + piece.index(stripped)
+            spans.append((offset, offset + len(stripped)))
+            if len(spans) == _MAX_EVIDENCE_SENTENCES:
+                break
+        start = cut.end() if cut else len(text)
+    return spans
+
+
+def split_sentences(text: str, exclude: str | None = None) -> list[str]:
+    """The sentences of sentence_spans, as text."""
+    return [text[a:b] for a, b in sentence_spans(text, exclude)]
 
 
 @dataclass(frozen=True)
@@ -49,6 +66,12 @@ class Prediction:
     evidence: dict[str, str] = field(default_factory=dict)
     skipped: str | None = None
     sectors: dict[str, float] = field(default_factory=dict)
+
+
+def _rowwise(vectors: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """vectors @ coef.T computed row by row: a matrix product's rounding can depend on how many rows
+    it is given, and a score must not depend on what it was scored with."""
+    return (vectors[:, None, :] * coef[None, :, :]).sum(axis=-1)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -76,7 +99,7 @@ class Classifier:
         self.sector_thresholds = np.asarray([config["sector_thresholds"][s] for s in self.sectors])
 
     @classmethod
-    def load(cls, path: Path, *, batch_size: int = 32, quantize: bool = False) -> Classifier:
+    def load(cls, path: Path, *, batch_size: int = 32, precision: str = "float32") -> Classifier:
         path = Path(path)
         try:
             config = json.loads((path / "config.json").read_text(encoding="utf-8"))
@@ -95,7 +118,7 @@ class Classifier:
         # a fine-tuned artifact carries its own encoder; a frozen one names its base model
         location = str(path / config["encoder"]) if config.get("encoder") else config["base_model"]
         encoder = Encoder(location, max_length=config["max_length"], batch_size=batch_size,
-                          normalize=config.get("normalize", True), quantize=quantize)
+                          normalize=config.get("normalize", True), precision=precision)
         return cls(config, coef, intercept, encoder, path, sector_head)
 
     @property
@@ -106,14 +129,14 @@ class Classifier:
 
     def score_vectors(self, vectors: np.ndarray) -> np.ndarray:
         """(n, labels) probabilities for document vectors."""
-        return _sigmoid(vectors @ self.coef.T + self.intercept)
+        return _sigmoid(_rowwise(vectors, self.coef) + self.intercept)
 
     def sector_scores(self, vectors: np.ndarray) -> np.ndarray:
         """(n, sectors) probabilities that each article is substantially about each sector."""
         if self.sector_head is None:
             return np.zeros((len(vectors), 0))
         coef, intercept = self.sector_head
-        return _sigmoid(vectors @ coef.T + intercept)
+        return _sigmoid(_rowwise(vectors, coef) + intercept)
 
     def predict(self, titles: list[str], texts: list[str], *, evidence: bool = True) -> list[Prediction]:
         """One Prediction per article. HTML is reduced to its text; empty articles are skipped with a
@@ -129,8 +152,9 @@ class Classifier:
             else:
                 todo.append(i)
         if todo:
-            vectors = self.encoder.encode_documents(
-                [titles[i] or "" for i in todo], [texts[i] or "" for i in todo], self.max_chunks)
+            spans = [sentence_spans(texts[i], exclude=titles[i]) for i in todo] if evidence else None
+            vectors, sentence_vectors = self.encoder.encode_documents_and_spans(
+                [titles[i] for i in todo], [texts[i] for i in todo], self.max_chunks, spans)
             probs = self.score_vectors(vectors)
             sector_probs = self.sector_scores(vectors)
             for row, i in enumerate(todo):
@@ -139,18 +163,26 @@ class Classifier:
                 results[i] = Prediction(
                     scores={label: round(float(probs[row, j]), 4) for j, label in enumerate(self.labels)},
                     labels=flagged,
-                    evidence=self.evidence(texts[i] or "", flagged, title=titles[i]) if evidence else {},
+                    evidence=self._evidence(texts[i], spans[row], sentence_vectors[row], flagged)
+                    if evidence else {},
                     sectors={sector: round(float(sector_probs[row, k]), 4)
                              for k, sector in enumerate(self.sectors)
                              if sector_probs[row, k] >= self.sector_thresholds[k]},
                 )
         return results  # type: ignore[return-value]
 
-    def evidence(self, text: str, labels: list[str], title: str | None = None) -> dict[str, str]:
-        """For each label, the sentence of the text that the head scores highest."""
-        sentences = split_sentences(text, exclude=title)
-        if not labels or not sentences:
+    def _evidence(self, text: str, spans: list[tuple[int, int]], vectors: np.ndarray,
+                  labels: list[str]) -> dict[str, str]:
+        """For each flagged label, the sentence whose tokens (read in the article's context, in the
+        pass that scored the article) the head scores highest; sentences past the windows read
+        have no tokens and are not candidates."""
+        read = np.abs(vectors).sum(axis=1) > 0 if len(vectors) else np.zeros(0, bool)
+        if not labels or not read.any():
             return {}
-        probs = self.score_vectors(self.encoder.encode(sentences))
-        return {label: sentences[int(np.argmax(probs[:, self.labels.index(label)]))]
-                for label in labels}
+        probs = self.score_vectors(vectors)
+        out = {}
+        for label in labels:
+            column = np.where(read, probs[:, self.labels.index(label)], -1.0)
+            a, b = spans[int(np.argmax(column))]
+            out[label] = text[a:b]
+        return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 
@@ -33,19 +34,48 @@ def mean_pool(hidden, mask):
     return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
 
 
-@dataclass(frozen=True)
-class Chunks:
-    """Token windows of many documents, flattened; owner[i] is the document chunk i belongs to."""
+PRECISIONS = ("auto", "float32", "bfloat16", "int8")
+# inputs are padded to the next multiple of this many tokens, and batched only with inputs of the
+# same padded length: an input's padding depends on its own length alone, never on its batch-mates
+# (16 ran 12% faster than exact lengths, which create a kernel per distinct length; 32 no faster)
+_LENGTH_STEP = 16
 
-    texts: list[str]
+
+def bf16_native() -> bool:
+    """Whether this CPU multiplies bfloat16 natively (AVX-512 BF16 or AMX): where it does not,
+    bfloat16 is emulated and slower than float32."""
+    import torch
+
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Token windows of many documents, flattened: the model input of each window (special tokens
+    included), the document it belongs to, and where each of its body tokens came from (the token's
+    position in the window and its character span in the document's text)."""
+
+    ids: list[list[int]]
     owner: np.ndarray
+    positions: list[np.ndarray]
+    char_spans: list[np.ndarray]
+
+    @property
+    def texts_tokens(self) -> int:
+        return sum(len(ids) for ids in self.ids)
 
 
 class Encoder:
-    """Mean-pooled, L2-normalised sentence vectors, computed in length-sorted batches."""
+    """Mean-pooled sentence vectors (L2-normalised if normalize). Inputs are padded to a multiple of
+    16 tokens and batched only with inputs of that same padded length, so a text's vector never
+    depends on what it was batched with (with batch-wide padding, bfloat16 scores moved by ~1e-3
+    between batchings) and a rerun reproduces every score."""
 
     def __init__(self, base_model: str, *, max_length: int = 256, batch_size: int = 32,
-                 normalize: bool = True, quantize: bool = False) -> None:
+                 normalize: bool = True, precision: str = "float32") -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
@@ -54,6 +84,10 @@ class Encoder:
 
         hf_logging.set_verbosity_error()
         hf_logging.disable_progress_bar()
+        if precision not in PRECISIONS:
+            raise ModelError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}")
+        if precision == "auto":
+            precision = "bfloat16" if bf16_native() else "float32"
 
         location = resolve_base_model(base_model)
         try:
@@ -62,59 +96,154 @@ class Encoder:
         except (OSError, ValueError) as exc:
             raise ModelError(f"cannot load encoder {base_model!r}: {str(exc).splitlines()[0]}") from None
         self.model.eval()
-        if quantize:
-            # int8 weights for the Linear layers, activations quantized on the fly (fbgemm uses
-            # AVX-512 VNNI where the CPU has it): inference only, never for training
-            self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
-        self.quantized = quantize
+        if precision == "int8":
+            # int8 weights (per output channel) for the Linear layers, activations quantized on the
+            # fly per batch: inference only, and a vector then depends a little on its batch
+            from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+            self.model = quantize_dynamic(self.model, {torch.nn.Linear: per_channel_dynamic_qconfig},
+                                          dtype=torch.qint8)
+        self.precision = precision
         self.torch = torch
         self.base_model = base_model
         self.max_length = max_length
         self.batch_size = batch_size
         self.dim = int(self.model.config.hidden_size)
         self.normalize = normalize
+        marker = self.tokenizer("x", add_special_tokens=False)["input_ids"]
+        framed = self.tokenizer("x")["input_ids"]
+        at = framed.index(marker[0])
+        self._prefix, self._suffix = framed[:at], framed[at + len(marker):]
+        self._joiner = self.tokenizer(".", add_special_tokens=False)["input_ids"]
+
+    def _autocast(self):
+        if self.precision == "bfloat16":
+            return self.torch.autocast("cpu", dtype=self.torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def encode_ids(self, inputs: list[list[int]], spans: list[list[np.ndarray]] | None = None,
+                   ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """One mean-pooled vector per input; with spans (per input, arrays of token positions), also
+        the mean of the token vectors at each span's positions, from the same forward pass."""
+        out = np.zeros((len(inputs), self.dim), dtype=np.float32)
+        pooled_spans: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(inputs)
+        if not inputs:
+            return out, pooled_spans
+        torch = self.torch
+        step_to = _LENGTH_STEP
+        by_length: dict[int, list[int]] = {}
+        for i, ids in enumerate(inputs):
+            by_length.setdefault(-(-len(ids) // step_to) * step_to, []).append(i)
+        pad = self.tokenizer.pad_token_id or 0
+        # one batch holds about batch_size windows of max_length tokens' worth of short inputs
+        budget = self.batch_size * self.max_length
+        with torch.inference_mode(), self._autocast():
+            for length in sorted(by_length, reverse=True):
+                members = by_length[length]
+                step = max(1, min(len(members), budget // max(length, 1)))
+                for start in range(0, len(members), step):
+                    index = members[start:start + step]
+                    ids = torch.full((len(index), length), pad, dtype=torch.long)
+                    mask = torch.zeros((len(index), length), dtype=torch.long)
+                    for row, i in enumerate(index):
+                        ids[row, :len(inputs[i])] = torch.tensor(inputs[i], dtype=torch.long)
+                        mask[row, :len(inputs[i])] = 1
+                    hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state.float()
+                    pooled = mean_pool(hidden, mask)
+                    if self.normalize:
+                        pooled = torch.nn.functional.normalize(pooled, dim=-1)
+                    out[index] = pooled.numpy()
+                    if spans is not None:
+                        for row, i in enumerate(index):
+                            if spans[i]:
+                                tokens = hidden[row].numpy()
+                                pooled_spans[i] = np.stack([tokens[p].mean(axis=0) if len(p) else
+                                                            np.zeros(self.dim, np.float32) for p in spans[i]])
+        return out, pooled_spans
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """One vector per text (truncated at max_length tokens)."""
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
-            return out
-        order = np.argsort([len(t) for t in texts])[::-1]
-        torch = self.torch
-        with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                index = order[start:start + self.batch_size]
-                batch = self.tokenizer([texts[i] for i in index], padding=True, truncation=True,
-                                       max_length=self.max_length, return_tensors="pt")
-                pooled = mean_pool(self.model(**batch).last_hidden_state, batch["attention_mask"])
-                if self.normalize:
-                    pooled = torch.nn.functional.normalize(pooled, dim=-1)
-                out[index] = pooled.numpy()
-        return out
+            return np.zeros((0, self.dim), dtype=np.float32)
+        ids = self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
+        return self.encode_ids(ids)[0]
 
-    def chunk(self, titles: list[str], texts: list[str], max_chunks: int) -> Chunks:
-        """Split each body into token windows, each prefixed with its title, at most max_chunks each."""
-        budget = self.max_length - 3
-        pieces: list[str] = []
+    def windows(self, titles: list[str], texts: list[str], max_chunks: int) -> Windows:
+        """Split each body into token windows, each prefixed with its title ("title. body"), at most
+        max_chunks each. Tokenized once: the windows are cut from the body's token ids."""
+        if not texts:
+            return Windows([], np.zeros(0, dtype=np.int64), [], [])
+        budget = self.max_length - len(self._prefix) - len(self._suffix)
+        bodies = self.tokenizer(texts, add_special_tokens=False, truncation=False, return_offsets_mapping=True)
+        title_ids = self.tokenizer(titles, add_special_tokens=False)["input_ids"]
+        ids_out: list[list[int]] = []
         owner: list[int] = []
-        bodies = self.tokenizer(texts, add_special_tokens=False, truncation=False)["input_ids"]
-        for doc, (title, ids) in enumerate(zip(titles, bodies, strict=True)):
-            title_ids = self.tokenizer(title, add_special_tokens=False)["input_ids"][: budget // 3]
-            window = max(budget - len(title_ids), 16)
-            starts = range(0, max(len(ids), 1), window)
-            for start in list(starts)[:max_chunks]:
-                body = self.tokenizer.decode(ids[start:start + window]) if ids else ""
-                pieces.append(f"{title}. {body}".strip(" .") if title else body)
+        positions: list[np.ndarray] = []
+        char_spans: list[np.ndarray] = []
+        for doc, (title, body, offsets) in enumerate(zip(title_ids, bodies["input_ids"],
+                                                         bodies["offset_mapping"], strict=True)):
+            head = title[: budget // 3]
+            if head and body:
+                head = head + self._joiner
+            window = max(budget - len(head), 16)
+            for start in list(range(0, max(len(body), 1), window))[:max_chunks]:
+                piece = body[start:start + window]
+                ids_out.append(self._prefix + head + piece + self._suffix)
+                first = len(self._prefix) + len(head)
+                positions.append(np.arange(first, first + len(piece)))
+                char_spans.append(np.asarray(offsets[start:start + window], dtype=np.int64).reshape(-1, 2))
                 owner.append(doc)
-        return Chunks(pieces, np.asarray(owner, dtype=np.int64))
+        return Windows(ids_out, np.asarray(owner, dtype=np.int64), positions, char_spans)
 
     def encode_documents(self, titles: list[str], texts: list[str], max_chunks: int) -> np.ndarray:
-        """One vector per document: the mean of its chunk vectors (re-normalised if vectors are)."""
-        chunks = self.chunk(titles, texts, max_chunks)
-        vectors = self.encode(chunks.texts)
+        """One vector per document: the mean of its window vectors weighted by their token counts
+        (re-normalised if vectors are)."""
+        return self.encode_documents_and_spans(titles, texts, max_chunks)[0]
+
+    def encode_documents_and_spans(self, titles: list[str], texts: list[str], max_chunks: int,
+                                   spans: list[list[tuple[int, int]]] | None = None,
+                                   ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Document vectors, and with spans (per document, character ranges of its text, e.g. its
+        sentences) a vector per span: the mean of the span's token vectors in context, taken from
+        the same forward pass. A span past the windows read gets a zero vector."""
+        windows = self.windows(titles, texts, max_chunks)
+        token_spans = None
+        if spans is not None:
+            token_spans = []
+            for w, doc in enumerate(windows.owner):
+                starts = windows.char_spans[w][:, 0]
+                token_spans.append([windows.positions[w][(starts >= a) & (starts < b)] for a, b in spans[doc]])
+        vectors, window_spans = self.encode_ids(windows.ids, token_spans)
+        # each window weighs by its length: a 30-token tail must not count as much as a full window
+        # (benchmarks/classifier.py: on long test articles this beats the plain mean and the first
+        # window alone)
+        weight = np.asarray([len(ids) for ids in windows.ids], dtype=np.float32)
         docs = np.zeros((len(titles), self.dim), dtype=np.float32)
-        np.add.at(docs, chunks.owner, vectors)
+        np.add.at(docs, windows.owner, vectors * weight[:, None])
         if self.normalize:
-            return docs / np.clip(np.linalg.norm(docs, axis=1, keepdims=True), 1e-9, None)
-        counts = np.bincount(chunks.owner, minlength=len(titles)).astype(np.float32)
-        return docs / np.clip(counts, 1, None)[:, None]
+            docs /= np.clip(np.linalg.norm(docs, axis=1, keepdims=True), 1e-9, None)
+        else:
+            totals = np.bincount(windows.owner, weights=weight, minlength=len(titles)).astype(np.float32)
+            docs /= np.clip(totals, 1, None)[:, None]
+        if spans is None:
+            return docs, []
+        return docs, self._span_vectors(windows, token_spans, window_spans, spans)
+
+    def _span_vectors(self, windows: Windows, token_spans, window_spans, spans) -> list[np.ndarray]:
+        """Combine each span's token means over the windows it falls in, weighted by token count."""
+        sums = [np.zeros((len(s), self.dim), np.float32) for s in spans]
+        counts = [np.zeros(len(s), np.float32) for s in spans]
+        for w, doc in enumerate(windows.owner):
+            if not len(window_spans[w]):
+                continue
+            n = np.asarray([len(p) for p in token_spans[w]], np.float32)
+            sums[doc] += window_spans[w] * n[:, None]
+            counts[doc] += n
+        out = []
+        for total, n in zip(sums, counts, strict=True):
+            vectors = total / np.clip(n, 1, None)[:, None]
+            if self.normalize:
+                vectors /= np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9, None)
+            vectors[n == 0] = 0.0
+            out.append(vectors)
+        return out

@@ -41,6 +41,12 @@ class TrainConfig:
     learning_rate: float = 5e-5
     train_batch_size: int = 16
     validation_fraction: float = 0.15
+    # how inputs become model inputs; bumped when that changes, so the version id changes with it
+    # (2: windows cut from the body's token ids, "title. body" with the body's final period kept;
+    # 3: the document vector is the mean of its windows weighted by their token counts)
+    input_format: int = 3
+    # how thresholds are picked (models.metrics.best_threshold): F1 averaged over +-0.1 of the cut
+    threshold_rule: str = "f1-plateau-0.1"
 
     @classmethod
     def from_json(cls, path: Path) -> TrainConfig:
@@ -206,7 +212,7 @@ def train(examples: list[Example], config: TrainConfig, models_dir: Path,
         "sectors": tags, "sector_thresholds": sector_thresholds,
         "sector_method": "one-vs-rest logistic heads on the document vectors, thresholds from "
                          f"{config.folds}-fold out-of-fold F1",
-        "max_length": config.max_length, "max_chunks": config.max_chunks, "pooling": "mean-of-chunks",
+        "max_length": config.max_length, "max_chunks": config.max_chunks, "pooling": "token-weighted mean of windows",
         "seed": config.seed, "data_snapshot": snapshot,
         "train_counts": label_counts(train_set), "test_counts": label_counts(test_set),
         "trained_at": trained_at.isoformat(), "train_seconds": round(time.monotonic() - started, 1),

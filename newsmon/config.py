@@ -64,8 +64,10 @@ class ModelSettings(BaseModel):
     max_length: int = Field(256, ge=16, le=512, description="tokens per chunk")
     max_chunks: int = Field(8, ge=1, description="chunks read per article")
     method: Literal["finetune", "frozen"] = "finetune"
-    # int8 dynamic quantization of the encoder's Linear layers at inference (benchmarks/classifier.py)
-    quantize: bool = False
+    # arithmetic of the encoder at inference (benchmarks/classifier.py compares them): auto is
+    # bfloat16 where the CPU multiplies it natively (AVX-512 BF16, AMX), else float32; int8 is
+    # dynamic quantization of the Linear layers
+    precision: Literal["auto", "float32", "bfloat16", "int8"] = "auto"
     epochs: int = Field(3, ge=1, description="fine-tuning epochs")
     seed: int = 13
 

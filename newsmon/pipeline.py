@@ -490,7 +490,7 @@ def load_classifier(settings: Settings):
     path = model_path(settings)
     if path is None:
         raise PipelineError("no trained model: run `newsmon train` first")
-    return Classifier.load(path, batch_size=settings.model.batch_size, quantize=settings.model.quantize)
+    return Classifier.load(path, batch_size=settings.model.batch_size, precision=settings.model.precision)
 
 
 def evaluate_model(settings: Settings, card_path: Path | None = None) -> tuple[str, dict]:
@@ -502,7 +502,7 @@ def evaluate_model(settings: Settings, card_path: Path | None = None) -> tuple[s
     classifier = load_classifier(settings)
     metrics = evaluate(classifier, load_examples())
     if card_path is not None:
-        card_path.write_text(render_card(classifier.config, metrics), encoding="utf-8")
+        card_path.write_text(render_card(classifier.config, metrics, classifier.encoder.precision), encoding="utf-8")
     return classifier.version, metrics
 
 
@@ -579,7 +579,7 @@ def cluster_stories(settings: Settings, con) -> dict[str, int]:
     if not pending:
         return {"first": 0, "exact": 0, "similar": 0}
     encoder = Encoder(settings.model.base_model, max_length=256, batch_size=settings.model.batch_size,
-                      normalize=True)
+                      normalize=True, precision=settings.model.precision)
     return write_transaction(con, lambda: assign_stories(
         con, window_hours=settings.warehouse.story_window_hours, threshold=settings.warehouse.story_threshold,
         embed=encoder.encode, embed_model=settings.model.base_model), on_retry=_warn)

@@ -37,3 +37,46 @@ def test_plain_text_keeps_text_and_strips_html():
     assert plain_text("Robots <3 ports, 2 < 3") == "Robots <3 ports, 2 < 3"
     assert plain_text("<p>One</p><script>x()</script><p>Two</p>") == "One\nTwo"
     assert plain_text("<div><h1>Head</h1>Body <b>bold</b> text</div>") == "Head\nBody bold text"
+
+
+FILLER = ("The city council met on Tuesday to discuss the timetable for resurfacing the ring road. "
+          "Residents asked for more benches along the river walk and a later closing time for the library. "
+          "The summer festival will again take place in the old market square in the second week of July. ")
+DEPLOYED = ("At the Rotterdam container terminal, cranes are now scheduled by a machine-learning system "
+            "that plans every move of the quay cranes and the automated vehicles.")
+
+
+@pytest.mark.parametrize("precision", ["float32", "auto"])
+def test_evidence_is_the_sentence_that_carries_the_label(trained_model_dir, precision):
+    from models.classifier import Classifier
+
+    classifier = Classifier.load(trained_model_dir, precision=precision)
+    text = f"{FILLER}{DEPLOYED} {FILLER}"
+    [prediction] = classifier.predict(["Council news in brief"], [text])
+    assert "integration" in prediction.labels
+    assert prediction.evidence["integration"] == DEPLOYED
+
+    # a sentence past the windows read is never quoted: with one window, the late one is not read
+    classifier.max_chunks = 1
+    late = f"{FILLER * 8}{DEPLOYED}"
+    [prediction] = classifier.predict(["Council news in brief"], [late])
+    assert DEPLOYED not in prediction.evidence.values()
+    assert all(quote in late for quote in prediction.evidence.values())
+
+
+@pytest.mark.parametrize("precision", ["float32", "auto"])
+def test_a_score_does_not_depend_on_what_it_was_batched_with(trained_model_dir, precision):
+    """Windows are batched only with windows of the same length (no padding): scoring articles one at
+    a time, all together or in another order gives the same numbers, bit for bit, so a rerun after
+    a crash reproduces an uninterrupted run's scores (in bfloat16, padding alone moves them ~1e-3)."""
+    from models.classifier import Classifier
+
+    classifier = Classifier.load(trained_model_dir, precision=precision)
+    titles = [f"Story {n}" for n in range(10)]
+    texts = [(FILLER if n % 2 else "") + DEPLOYED + " " + FILLER * (n % 4) for n in range(10)]
+    together = classifier.predict(titles, texts)
+    alone = [classifier.predict([t], [x])[0] for t, x in zip(titles, texts, strict=True)]
+    backwards = classifier.predict(titles[::-1], texts[::-1])[::-1]
+    assert [p.scores for p in together] == [p.scores for p in alone] == [p.scores for p in backwards]
+    assert [p.evidence for p in together] == [p.evidence for p in alone]
+    assert [p.sectors for p in together] == [p.sectors for p in alone]
