@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-from benchmarks import bulk, classifier, crawl, daily, extraction, stories, warehouse
+from benchmarks import bulk, classifier, crawl, daily, extraction, realnews, stories, warehouse
 from models.train import latest_model
 
 if __name__ == "__main__":
@@ -11,7 +11,7 @@ if __name__ == "__main__":
     if latest_model(Path("data") / "models") is None:
         print("classifier benchmark skipped: no trained model under data/models (run `newsmon train`)")
     else:
-        status = status or classifier.main([]) or bulk.main([])
+        status = status or classifier.main([]) or realnews.main([]) or bulk.main([])
     # the daily run trains a frozen model for itself when data/models has none
     status = status or daily.main(["--airflow"])
     sys.exit(status)

@@ -87,7 +87,8 @@ def render_card(config: dict, metrics: dict, precision: str = "float32") -> str:
     """The card; precision is the encoder arithmetic the test-split numbers were measured at."""
     rows = "\n".join(
         f"| {label} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | "
-        f"{m['tp']} | {m['fp']} | {m['fn']} | {m['tn']} | {config['thresholds'][label]:.3f} |"
+        f"{m['tp']} | {m['fp']} | {m['fn']} | {m['tn']} | {config['thresholds'][label]:.3f} | "
+        f"{m.get('brier', float('nan')):.3f} | {m.get('ece', float('nan')):.3f} |"
         for label, m in metrics.items() if label != "sectors"
     )
     sectors = (_sector_section(config, metrics.get("sectors")) + _comparison_section(config)
@@ -111,10 +112,11 @@ the physical economy) and `decentralization` (power, commerce and compute moving
 - **Versions**: {_versions()}
 
 ## Test split
-Measured at {precision} precision, exactly as `newsmon classify` scores articles.
+Measured at {precision} precision, exactly as `newsmon classify` scores articles. Brier score and
+expected calibration error (10 score bins) say how well the probabilities match frequencies.
 
-| label | precision | recall | F1 | TP | FP | FN | TN | threshold |
-|---|---|---|---|---|---|---|---|---|
+| label | precision | recall | F1 | TP | FP | FN | TN | threshold | Brier | ECE |
+|---|---|---|---|---|---|---|---|---|---|---|
 {rows}
 {sectors}
 ## Intended use and limitations

@@ -19,10 +19,20 @@ def binary_metrics(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float 
             "tp": tp, "fp": fp, "fn": fn, "tn": tn, "support": tp + fn}
 
 
+def calibration(truth: np.ndarray, scores: np.ndarray, bins: int = 10) -> dict[str, float]:
+    """How far probabilities are from frequencies: the Brier score, and the expected calibration
+    error (per equal-width score bin, |mean score - share positive|, weighted by the bin's size)."""
+    truth = truth.astype(float)
+    which = np.minimum((scores * bins).astype(int), bins - 1)
+    ece = sum((which == b).mean() * abs(scores[which == b].mean() - truth[which == b].mean())
+              for b in range(bins) if (which == b).any())
+    return {"brier": round(float(((scores - truth) ** 2).mean()), 4), "ece": round(float(ece), 4)}
+
+
 def compute_metrics(truth: np.ndarray, scores: np.ndarray, thresholds: np.ndarray,
                     labels: tuple[str, ...]) -> dict[str, dict]:
-    """truth and scores are (n, labels); one metrics dict per label."""
-    return {label: binary_metrics(truth[:, j], scores[:, j] >= thresholds[j])
+    """truth and scores are (n, labels); one metrics dict per label (with its calibration)."""
+    return {label: binary_metrics(truth[:, j], scores[:, j] >= thresholds[j]) | calibration(truth[:, j], scores[:, j])
             for j, label in enumerate(labels)}
 
 
@@ -38,7 +48,8 @@ def best_threshold(truth: np.ndarray, scores: np.ndarray, *, smooth: float = 0.1
     half = int(round(smooth / 0.01))
     padded = np.pad(f1, half, mode="edge")
     averaged = np.convolve(padded, np.ones(2 * half + 1) / (2 * half + 1), mode="valid")
-    return float(grid[int(np.argmax(averaged))])
+    best = np.flatnonzero(averaged >= averaged.max() - 1e-9)
+    return float(grid[best[len(best) // 2]])  # the middle of the best cuts when several tie
 
 
 def prediction_f1(truth_rows: list[dict[str, int]], flagged_rows: list[list[str]], labels) -> dict[str, float]:
