@@ -51,8 +51,10 @@ def test_evidence_is_the_sentence_that_carries_the_label(trained_model_dir, prec
     from models.classifier import Classifier
 
     classifier = Classifier.load(trained_model_dir, precision=precision)
-    text = f"{FILLER}{DEPLOYED} {FILLER}"
-    [prediction] = classifier.predict(["Council news in brief"], [text])
+    text = (f"The terminal handled 2.1 million containers last year, a tenth more than the year before. {DEPLOYED} "
+            "Dock workers' shifts and the terminal's opening hours stay as they are. "
+            "The port authority plans to deepen the approach channel by two metres next spring.")
+    [prediction] = classifier.predict(["Rotterdam terminal hands crane planning to software"], [text])
     assert "integration" in prediction.labels
     assert prediction.evidence["integration"] == DEPLOYED
 
