@@ -27,9 +27,9 @@ Usage: python -m benchmarks.classifier [MODEL_DIR] [--articles 300] [--runs 3]
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -40,15 +40,16 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.measure import load_now, machine, versions
+from benchmarks.measure import load_now, machine, peak_rss_mib, versions
 from models.classifier import Classifier, sentence_spans
 from models.dataset import Example, load_examples
 from models.metrics import binary_metrics, prediction_f1
 from models.train import model_dir_or_exit
 
 
-def _test_split() -> list[Example]:
-    return [ex for ex in load_examples() if ex.split == "test"]
+@functools.cache
+def _test_split() -> tuple[Example, ...]:
+    return tuple(ex for ex in load_examples() if ex.split == "test")
 
 
 def _pooling_rows(classifier: Classifier) -> tuple[list[list[str]], int, int]:
@@ -59,35 +60,15 @@ def _pooling_rows(classifier: Classifier) -> tuple[list[list[str]], int, int]:
     owner = windows.owner
     n = len(test)
     counts = np.bincount(owner, minlength=n)
-    first = np.zeros((n, encoder.dim), dtype=np.float32)
-    seen = set()
-    for i, doc in enumerate(owner):
-        if doc not in seen:
-            first[doc] = vectors[i]
-            seen.add(doc)
-    mean = np.zeros((n, encoder.dim), dtype=np.float32)
-    np.add.at(mean, owner, vectors)
-    if encoder.normalize:
-        mean /= np.clip(np.linalg.norm(mean, axis=1, keepdims=True), 1e-9, None)
-    else:
-        mean /= np.clip(counts, 1, None)[:, None]
-    chunk_scores = classifier.score_vectors(vectors)
-    max_scores = np.zeros((n, len(classifier.labels)))
-    np.maximum.at(max_scores, owner, chunk_scores)
     position = np.zeros(len(owner), dtype=np.int64)  # each window's index within its article
     for i in range(1, len(owner)):
         position[i] = position[i - 1] + 1 if owner[i] == owner[i - 1] else 0
-    first_two = np.zeros((n, encoder.dim), dtype=np.float32)
-    np.add.at(first_two, owner[position < 2], vectors[position < 2])
-    first_two /= np.clip(np.minimum(counts, 2), 1, None)[:, None]
-    if encoder.normalize:
-        first_two /= np.clip(np.linalg.norm(first_two, axis=1, keepdims=True), 1e-9, None)
-    weight = np.asarray([len(ids) for ids in windows.ids], dtype=np.float32)[:, None]
-    weighted = np.zeros((n, encoder.dim), dtype=np.float32)
-    np.add.at(weighted, owner, vectors * weight)
-    weighted /= np.clip(np.bincount(owner, weights=weight[:, 0], minlength=n), 1, None)[:, None]
-    if encoder.normalize:
-        weighted /= np.clip(np.linalg.norm(weighted, axis=1, keepdims=True), 1e-9, None)
+    first = encoder.pool(owner, vectors, n, position == 0)
+    first_two = encoder.pool(owner, vectors, n, position < 2)
+    weighted = encoder.pool(owner, vectors, n, [len(ids) for ids in windows.ids])
+    mean = encoder.pool(owner, vectors, n)
+    max_scores = np.zeros((n, len(classifier.labels)))
+    np.maximum.at(max_scores, owner, classifier.score_vectors(vectors))
     variants = {"first window only": classifier.score_vectors(first),
                 "mean of the first 2 windows": classifier.score_vectors(first_two),
                 "mean weighted by window tokens (newsmon)": classifier.score_vectors(weighted),
@@ -240,16 +221,7 @@ def _child(path: Path, variant: str, count: int) -> dict:
         lengths = [len(ids) for ids in classifier.encoder.windows(titles, texts, classifier.max_chunks).ids]
         flops = _flops(classifier.encoder.model.config, lengths)
     return {"seconds": seconds, "tokens": sum(lengths), "flops": flops,
-            "peak_mib": _peak_rss_mib()}
-
-
-def _peak_rss_mib() -> float:
-    """This process's peak RSS. Not ru_maxrss: Linux carries that over from the parent across
-    fork and exec, so every child would report at least the benchmark's own peak."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            "peak_mib": peak_rss_mib()}
 
 
 def _encoder_location(path: Path) -> str:

@@ -42,6 +42,16 @@ def versions(*packages: str) -> str:
     return ", ".join(found)
 
 
+def peak_rss_mib() -> float:
+    """This process's peak RSS. Not ru_maxrss: Linux carries that over from the parent across fork
+    and exec, so a benchmark's child would report at least its parent's peak."""
+    status = Path("/proc/self/status")
+    for line in status.read_text().splitlines() if status.exists() else ():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def children_cpu_seconds() -> float:
     """User + system CPU of this process's finished (waited-for) descendants so far."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -63,10 +63,6 @@ class Windows:
     positions: list[np.ndarray]
     char_spans: list[np.ndarray]
 
-    @property
-    def texts_tokens(self) -> int:
-        return sum(len(ids) for ids in self.ids)
-
 
 class Encoder:
     """Mean-pooled sentence vectors (L2-normalised if normalize). Inputs are padded to a multiple of
@@ -130,10 +126,9 @@ class Encoder:
         if not inputs:
             return out, pooled_spans
         torch = self.torch
-        step_to = _LENGTH_STEP
         by_length: dict[int, list[int]] = {}
         for i, ids in enumerate(inputs):
-            by_length.setdefault(-(-len(ids) // step_to) * step_to, []).append(i)
+            by_length.setdefault(-(-len(ids) // _LENGTH_STEP) * _LENGTH_STEP, []).append(i)
         pad = self.tokenizer.pad_token_id or 0
         # one batch holds about batch_size windows of max_length tokens' worth of short inputs
         budget = self.batch_size * self.max_length
@@ -174,7 +169,9 @@ class Encoder:
         if not texts:
             return Windows([], np.zeros(0, dtype=np.int64), [], [])
         budget = self.max_length - len(self._prefix) - len(self._suffix)
-        bodies = self.tokenizer(texts, add_special_tokens=False, truncation=False, return_offsets_mapping=True)
+        # no window is longer than budget, so nothing past max_chunks * budget tokens is ever read
+        bodies = self.tokenizer(texts, add_special_tokens=False, truncation=True, max_length=max_chunks * budget,
+                                return_offsets_mapping=True)
         title_ids = self.tokenizer(titles, add_special_tokens=False)["input_ids"]
         ids_out: list[list[int]] = []
         owner: list[int] = []
@@ -186,7 +183,7 @@ class Encoder:
             if head and body:
                 head = head + self._joiner
             window = max(budget - len(head), 16)
-            for start in list(range(0, max(len(body), 1), window))[:max_chunks]:
+            for start in range(0, max(len(body), 1), window)[:max_chunks]:
                 piece = body[start:start + window]
                 ids_out.append(self._prefix + head + piece + self._suffix)
                 first = len(self._prefix) + len(head)
@@ -217,17 +214,23 @@ class Encoder:
         # each window weighs by its length: a 30-token tail must not count as much as a full window
         # (benchmarks/classifier.py: on long test articles this beats the plain mean and the first
         # window alone)
-        weight = np.asarray([len(ids) for ids in windows.ids], dtype=np.float32)
-        docs = np.zeros((len(titles), self.dim), dtype=np.float32)
-        np.add.at(docs, windows.owner, vectors * weight[:, None])
-        if self.normalize:
-            docs /= np.clip(np.linalg.norm(docs, axis=1, keepdims=True), 1e-9, None)
-        else:
-            totals = np.bincount(windows.owner, weights=weight, minlength=len(titles)).astype(np.float32)
-            docs /= np.clip(totals, 1, None)[:, None]
+        docs = self.pool(windows.owner, vectors, len(titles), [len(ids) for ids in windows.ids])
         if spans is None:
             return docs, []
         return docs, self._span_vectors(windows, token_spans, window_spans, spans)
+
+    def pool(self, owner: np.ndarray, vectors: np.ndarray, documents: int, weights=None) -> np.ndarray:
+        """Per document, the weighted mean of its window vectors (owner[i] is window i's document;
+        weights default to 1), re-normalised if vectors are."""
+        weight = np.ones(len(owner), np.float32) if weights is None else np.asarray(weights, np.float32)
+        docs = np.zeros((documents, self.dim), dtype=np.float32)
+        np.add.at(docs, owner, vectors * weight[:, None])
+        if self.normalize:
+            docs /= np.clip(np.linalg.norm(docs, axis=1, keepdims=True), 1e-9, None)
+        else:
+            totals = np.bincount(owner, weights=weight, minlength=documents).astype(np.float32)
+            docs /= np.clip(totals, 1, None)[:, None]
+        return docs
 
     def _span_vectors(self, windows: Windows, token_spans, window_spans, spans) -> list[np.ndarray]:
         """Combine each span's token means over the windows it falls in, weighted by token count."""
