@@ -25,6 +25,7 @@ from models.classifier import Classifier
 from models.train import model_dir_or_exit
 
 LABELS_FILE = Path(__file__).parent / "data" / "realnews_labels.json"
+RESULT = Path(__file__).parents[1] / "models" / "realnews.json"  # read by the model card
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     table = Table("label", "pages", "labelled positive", "flagged", "false flags", "false-flag rate",
                   title=f"Real pages (extraction benchmark dev split), model {classifier.version}, "
                         f"{classifier.encoder.precision}")
+    result = {"model_version": classifier.version, "precision": classifier.encoder.precision,
+              "pages": len(ids), "labels": {}}
     for label in classifier.labels:
         truth = [labels[i][label] for i in ids]
         flagged = [label in p.labels for p in predictions]
@@ -57,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         negatives = len(truth) - sum(truth)
         table.add_row(label, str(len(ids)), str(sum(truth)), str(sum(flagged)), str(false),
                       f"{false / max(negatives, 1):.1%}")
+        result["labels"][label] = {"positive": sum(truth), "flagged": sum(flagged), "false_flags": false}
     console.print(table)
+    RESULT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     flags = Table("site", "headline", "labels", "scores", "evidence", title="Pages flagged")
     for page_id, title, prediction in zip(ids, titles, predictions, strict=True):
         if prediction.labels:

@@ -208,7 +208,7 @@ def train(examples: list[Example], config: TrainConfig, models_dir: Path,
         "encoder": "encoder" if config.method == FINETUNE else None,
         "labels": list(LABELS), "id2label": dict(enumerate(LABELS)),
         "label2id": {label: j for j, label in enumerate(LABELS)},
-        "thresholds": thresholds, "training": details,
+        "thresholds": thresholds, "threshold_rule": config.threshold_rule, "training": details,
         "sectors": tags, "sector_thresholds": sector_thresholds,
         "sector_method": "one-vs-rest logistic heads on the document vectors, thresholds from "
                          f"{config.folds}-fold out-of-fold F1",

@@ -43,6 +43,7 @@ def test_finetuned_artifact_carries_its_encoder_and_predicts(tmp_path):
     assert set(config["thresholds"]) == {"integration", "decentralization"}
     card = (path / "MODEL_CARD.md").read_text()
     assert config["data_snapshot"] in card and "fine-tuned encoder" in card
+    assert config["threshold_rule"] == "f1-plateau-0.1" and "best F1 plateau" in card
     classifier = Classifier.load(path)
     (prediction,) = classifier.predict(["Harbour cranes now scheduled by a model"], ["The port says waits fell."])
     assert set(prediction.scores) == {"integration", "decentralization"}
