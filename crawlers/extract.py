@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from html import unescape
 
 import lxml.html
 import py3langid
@@ -112,6 +113,9 @@ def _head_facts(tree) -> dict[str, str | None]:
     facts["title"] = facts["title"] or meta.get("og:title")
     facts["published"] = facts["published"] or meta.get("article:published_time")
     facts["author"] = facts["author"] or meta.get("author") or meta.get("article:author")
+    for key in ("title", "author"):  # JSON-LD and meta values are often escaped twice (&amp;#8216;)
+        if facts[key] and "&" in facts[key]:
+            facts[key] = unescape(facts[key])
     return facts
 
 
@@ -162,18 +166,24 @@ def canonical_link(html: str) -> str | None:
 
 
 def extract_article(html: str, url: str) -> ArticleDraft | None:
-    """Body text and metadata of an article page; None when the page has no extractable text."""
-    document = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
+    """Body text and metadata of an article page; None when the page has no extractable text.
+    Title, author and date come from the page head (JSON-LD, OpenGraph, meta) when it has all
+    three; only otherwise does trafilatura run its own metadata pass (a fifth of the page's
+    extraction time), whose findings fill the gaps."""
+    tree = _parse(html)
+    facts = _head_facts(tree)
+    head_author = _person(facts["author"])
+    complete = bool(facts["title"] and head_author and facts["published"])
+    document = trafilatura.bare_extraction(html, url=url, with_metadata=not complete, include_comments=False)
     if document is None:
         return None
     found = document.as_dict() if hasattr(document, "as_dict") else dict(document)
     text = (found.get("text") or "").strip()
     if not text:
         return None
-    tree = _parse(html)
-    facts = _head_facts(tree)
     title = facts["title"] or found.get("title")
-    text = _drop_leading_headline(text, [title, found.get("title")])
+    h1 = tree.xpath("normalize-space((//h1)[1])") if tree is not None else None
+    text = _drop_leading_headline(text, [title, found.get("title"), h1])
     if tree is not None:
         text = _drop_furniture(text, _furniture_text(tree))
     if not text:
@@ -182,11 +192,20 @@ def extract_article(html: str, url: str) -> ArticleDraft | None:
         url=url,
         text=text,
         title=title,
-        author=found.get("author") or facts["author"] or (_byline(tree) if tree is not None else None),
+        author=head_author or found.get("author") or (_byline(tree) if tree is not None else None),
         published=facts["published"] or found.get("date"),
         canonical_link=facts["canonical"],
         html_lang=facts["lang"],
     )
+
+
+def _person(value: str | None) -> str | None:
+    """An author named in the head, or None when it is not a name: a profile URL (Facebook,
+    /author/...) is common in article:author."""
+    value = (value or "").strip()
+    if not value or len(value) > 100 or "/" in value or value.lower().startswith("www."):
+        return None
+    return value
 
 
 def _fold(text: str) -> str:
