@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.extract import choose_published, date_from_url, extract_article, normalize, parse_date
+from crawlers.extract import EXTRACTOR, choose_published, date_from_url, extract_article, normalize, parse_date
 
 CASES = sorted((Path(__file__).parents[1] / "fixtures" / "html").iterdir())
 FETCHED = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -28,6 +28,8 @@ def test_extraction_matches_expected(case: Path):
     assert article.text.endswith(expected["text_ends_with"])
     for boilerplate in expected["text_excludes"]:
         assert boilerplate not in article.text
+    # a full article needs no backup extractors; the method says which path produced the text
+    assert article.extraction_method == f"{EXTRACTOR} {'fast' if len(article.text) >= 500 else 'full'}"
 
 
 def test_feed_date_wins_over_page_date():
