@@ -116,6 +116,7 @@ def _head_facts(tree) -> dict[str, str | None]:
     for key in ("title", "author"):  # JSON-LD and meta values are often escaped twice (&amp;#8216;)
         if facts[key] and "&" in facts[key]:
             facts[key] = unescape(facts[key])
+    facts["author"] = _person(facts["author"])
     return facts
 
 
@@ -172,8 +173,7 @@ def extract_article(html: str, url: str) -> ArticleDraft | None:
     extraction time), whose findings fill the gaps."""
     tree = _parse(html)
     facts = _head_facts(tree)
-    head_author = _person(facts["author"])
-    complete = bool(facts["title"] and head_author and facts["published"])
+    complete = bool(facts["title"] and facts["author"] and facts["published"])
     found = _trafilatura(html, url, with_metadata=not complete, fast=True)
     text = (found.get("text") or "").strip()
     method = f"{EXTRACTOR} fast"
@@ -197,7 +197,7 @@ def extract_article(html: str, url: str) -> ArticleDraft | None:
         url=url,
         text=text,
         title=title,
-        author=head_author or found.get("author") or (_byline(tree) if tree is not None else None),
+        author=facts["author"] or found.get("author") or (_byline(tree) if tree is not None else None),
         published=facts["published"] or found.get("date"),
         canonical_link=facts["canonical"],
         html_lang=facts["lang"],

