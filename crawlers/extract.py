@@ -13,6 +13,10 @@ import lxml.html
 import py3langid
 import trafilatura
 from dateutil import parser as dateparser
+from htmldate import find_date
+from trafilatura import metadata as trafilatura_metadata
+from trafilatura.settings import set_date_params
+from trafilatura.utils import load_html
 
 from newsmon.domain import Article, article_id, canonical_url, content_hash, normalize_text, utc_naive
 
@@ -90,9 +94,11 @@ def decode_html(body: bytes, content_type: str = "") -> str:
 
 
 def _parse(html: str):
+    """The page's tree as trafilatura parses it (comments dropped, its repairs applied), so one
+    parse serves both newsmon's head reading and trafilatura, which copies the tree it is given."""
     try:
-        return lxml.html.fromstring(html)
-    except (ValueError, lxml.etree.ParserError):
+        return load_html(html)
+    except (ValueError, TypeError, lxml.etree.ParserError):
         return None
 
 
@@ -168,36 +174,35 @@ def canonical_link(html: str) -> str | None:
 
 def extract_article(html: str, url: str) -> ArticleDraft | None:
     """Body text and metadata of an article page; None when the page has no extractable text.
-    Title, author and date come from the page head (JSON-LD, OpenGraph, meta) when it has all
-    three; only otherwise does trafilatura run its own metadata pass (a fifth of the page's
-    extraction time), whose findings fill the gaps."""
+    Title, author and date come from the page head (JSON-LD, OpenGraph, meta); what the head lacks
+    comes from trafilatura's metadata finders (see _page_metadata)."""
     tree = _parse(html)
+    if tree is None:
+        return None
     facts = _head_facts(tree)
-    complete = bool(facts["title"] and facts["author"] and facts["published"])
-    found = _trafilatura(html, url, with_metadata=not complete, fast=True)
-    text = (found.get("text") or "").strip()
+    missing = [key for key in ("title", "author", "published") if not facts[key]]
+    found = _page_metadata(tree, url, missing) if missing else {}
+    text = _trafilatura(tree, url, fast=True)
     method = f"{EXTRACTOR} fast"
     if len(text) < _FALLBACK_BELOW:
         method = f"{EXTRACTOR} full"
         # a short or empty result is where trafilatura's comparison with its backup extractors
         # (readability, jusText) changes the outcome; on a full article it never did (61 of 61
         # real pages the same either way) and costs a quarter of the page's extraction time
-        found = _trafilatura(html, url, with_metadata=not complete, fast=False)
-        text = (found.get("text") or "").strip()
+        text = _trafilatura(tree, url, fast=False)
     if not text:
         return None
     title = facts["title"] or found.get("title")
-    h1 = tree.xpath("normalize-space((//h1)[1])") if tree is not None else None
+    h1 = tree.xpath("normalize-space((//h1)[1])")
     text = _drop_leading_headline(text, [title, found.get("title"), h1])
-    if tree is not None:
-        text = _drop_furniture(text, _furniture_text(tree))
+    text = _drop_furniture(text, _furniture_text(tree))
     if not text:
         return None
     return ArticleDraft(
         url=url,
         text=text,
         title=title,
-        author=facts["author"] or found.get("author") or (_byline(tree) if tree is not None else None),
+        author=facts["author"] or found.get("author"),
         published=facts["published"] or found.get("date"),
         canonical_link=facts["canonical"],
         html_lang=facts["lang"],
@@ -208,12 +213,36 @@ def extract_article(html: str, url: str) -> ArticleDraft | None:
 _FALLBACK_BELOW = 500  # characters of body text: twice trafilatura's min_extracted_size
 
 
-def _trafilatura(html: str, url: str, *, with_metadata: bool, fast: bool) -> dict:
-    document = trafilatura.bare_extraction(html, url=url, with_metadata=with_metadata,
-                                           include_comments=False, fast=fast)
-    if document is None:
-        return {}
-    return document.as_dict() if hasattr(document, "as_dict") else dict(document)
+def _trafilatura(tree, url: str, *, fast: bool) -> str:
+    document = trafilatura.bare_extraction(tree, url=url, include_comments=False, fast=fast)
+    return ((document.text if document is not None else None) or "").strip()
+
+
+def _page_metadata(tree, url: str, missing: list[str]) -> dict[str, str | None]:
+    """trafilatura's metadata pass (its extract_metadata) cut to the fields the head lacked.
+
+    The whole pass also looks for a site name, categories, tags and a licence, which newsmon does
+    not keep, and runs its costly author search even when only the date is missing. Same finders
+    and clean-up as trafilatura's pass, in the same order, but for the byline (below)."""
+    document = trafilatura_metadata.examine_meta(tree)
+    if document.author and " " not in document.author:
+        document.author = None
+    try:
+        document = trafilatura_metadata.extract_meta_json(tree, document)
+    except Exception:  # noqa: BLE001 - trafilatura guards this call the same way (bugs in its JSON-LD reader)
+        pass
+    if "title" in missing and not document.title:
+        document.title = trafilatura_metadata.extract_title(tree)
+    if "author" in missing and not document.author:
+        # the markup's byline element before trafilatura's author search (which costs a copy of
+        # the page): on the real pages where both found one, the byline was as good or better
+        # ("Carrie Arnold" where the search read "Carrie Arnold November")
+        document.author = _byline(tree) or trafilatura_metadata.extract_author(tree)
+    if "published" in missing:
+        document.date = find_date(tree, url=trafilatura_metadata.extract_url(tree, url),
+                                  **set_date_params(extensive=True))
+    document.clean_and_trim()
+    return {"title": document.title, "author": document.author, "date": document.date}
 
 
 def _person(value: str | None) -> str | None:
@@ -246,8 +275,11 @@ def _drop_furniture(text: str, furniture: list[str]) -> str:
     """Lines of the body that are really a consent banner's or newsletter box's text."""
     if not furniture:
         return text
-    kept = [line for line in text.split("\n")
-            if not (len(_fold(line)) >= 20 and any(_fold(line) in block for block in furniture))]
+    kept = []
+    for line in text.split("\n"):
+        folded = _fold(line)
+        if not (len(folded) >= 20 and any(folded in block for block in furniture)):
+            kept.append(line)
     return "\n".join(kept).strip()
 
 

@@ -88,16 +88,21 @@ def article_id(canonical: str) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
+_INLINE_SPACE = re.compile(r"[ \t\u00a0\u200b]+")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+_ANY_SPACE = re.compile(r"\s+")
+
+
 def normalize_text(text: str) -> str:
     """Unicode NFC, unified whitespace inside lines, no blank-line runs."""
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    lines = [re.sub(r"[ \t\u00a0\u200b]+", " ", line).strip() for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    lines = [line.strip() for line in _INLINE_SPACE.sub(" ", text).split("\n")]
+    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
 
 
 def content_hash(text: str) -> str:
     """Hash of the text with case and whitespace folded, so trivial re-renders hash the same."""
-    folded = re.sub(r"\s+", " ", normalize_text(text).casefold())
+    folded = _ANY_SPACE.sub(" ", normalize_text(text).casefold())
     return hashlib.sha256(folded.encode("utf-8")).hexdigest()[:16]
 
 
