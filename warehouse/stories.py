@@ -15,6 +15,7 @@ founds a story whose id is its own article_id. Stories already assigned never mo
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import numpy as np
 
-from warehouse.db import upsert
+from warehouse.db import merge, upsert
 
 DEFAULT_WINDOW_HOURS = 72
 DEFAULT_THRESHOLD = 0.55  # embeddings + entities
@@ -161,11 +162,14 @@ def _vectors_for(con: duckdb.DuckDBPyConnection, articles: list[StoryArticle], e
     missing = [a for a in articles if a.article_id not in cached]
     if missing:
         computed = embed([embed_text(a.title, a.text) for a in missing])
-        fresh = {a.article_id: computed[i] for i, a in enumerate(missing)}
-        upsert(con, "story_vectors", ["article_id", "model", "vector"],
-               [[k, model, v.astype(float).round(5).tolist()] for k, v in fresh.items()],
-               keys=["article_id"])
-        cached.update(fresh)
+        new_ids = [a.article_id for a in missing]
+        # bound as JSON text and cast by DuckDB: binding Python lists converts each float in
+        # Python (2,000 vectors: 5 s against 0.6 s this way)
+        merge(con, "story_vectors",
+              "(select unnest($1::varchar[]) as article_id, $2 as model, unnest($3::varchar[])::float[] as vector)",
+              ["article_id", "model", "vector"], keys=["article_id"],
+              params=[new_ids, model, [json.dumps(v) for v in computed.astype(float).round(5).tolist()]])
+        cached.update(zip(new_ids, computed, strict=True))
     return {k: np.asarray(v, dtype=np.float32) for k, v in cached.items()}
 
 

@@ -1,11 +1,13 @@
 """Story clustering: exact copies, rewrites, the time window, and stable incremental assignment."""
 
+import zlib
 from datetime import datetime, timedelta
 
+import numpy as np
 import pytest
 
 from warehouse.db import connect, migrate
-from warehouse.stories import StoryArticle, assign_stories, cluster
+from warehouse.stories import StoryArticle, assign_stories, cluster, embed_text
 
 PORT = ("Port of Kessling hands crane scheduling to an AI planner",
         "The Port of Kessling said on Monday that an AI planner now schedules all 14 quay cranes at its "
@@ -82,3 +84,35 @@ def test_assign_stories_in_the_warehouse_is_incremental_and_idempotent(con):
     assert assign_stories(con, threshold=0.2) == {"first": 0, "exact": 0, "similar": 1}
     rows = con.execute("select article_id, story_id, method from article_stories order by article_id").fetchall()
     assert rows == [("c1", "c1", "first"), ("p1", "p1", "first"), ("p2", "p1", "similar")]
+
+
+def _bag_of_words(texts: list[str]) -> np.ndarray:
+    """An embedding function for the cache test: word counts hashed into 32 dimensions."""
+    vectors = np.zeros((len(texts), 32), dtype=np.float32)
+    for row, text in enumerate(texts):
+        for word in text.lower().split():
+            vectors[row, zlib.crc32(word.encode()) % 32] += 1.0
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_story_vectors_are_stored_once_and_reused(con):
+    embedded: list[str] = []
+
+    def embed(texts):
+        embedded.extend(texts)
+        return _bag_of_words(texts)
+
+    _insert(con, _a("p1", PORT))
+    _insert(con, _a("c1", CHIP, 1))
+    assign_stories(con, embed=embed, embed_model="bow-32")
+    assert len(embedded) == 2
+    stored = dict(con.execute("select article_id, vector from story_vectors where model = 'bow-32'").fetchall())
+    assert set(stored) == {"p1", "c1"}
+    expected = _bag_of_words([embed_text(*PORT)])[0]
+    assert np.allclose(np.asarray(stored["p1"], dtype=np.float32), expected, atol=1e-5)
+
+    _insert(con, _a("p2", PORT_REWRITE, 20))
+    counts = assign_stories(con, embed=embed, embed_model="bow-32", threshold=0.3)
+    assert len(embedded) == 3  # only the new article was embedded; p1 and c1 came from story_vectors
+    assert counts == {"first": 0, "exact": 0, "similar": 1}
+    assert con.execute("select story_id from article_stories where article_id = 'p2'").fetchone() == ("p1",)
