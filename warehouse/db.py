@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import random
 import re
 import socket
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,19 +20,6 @@ from newsmon.domain import NewsmonError
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _VIEW_DIRECTIVE = re.compile(r"^--\s*@view\s+([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
-
-
-def _fail_pandas_imports_at_once() -> None:
-    """DuckDB's Python binding imports pandas for every Python value it binds as a parameter (to
-    check whether it is a pandas type). Without pandas installed, a failed import is not
-    remembered: each searches every sys.path directory again, two per value. Binding 2,000 story
-    vectors took 55 s that way, 5 s with this. None in sys.modules is Python's own way of saying
-    "not importable": `import pandas` raises ImportError at once, as it would anyway."""
-    if "pandas" not in sys.modules and importlib.util.find_spec("pandas") is None:
-        sys.modules["pandas"] = None
-
-
-_fail_pandas_imports_at_once()
 
 
 class WarehouseError(NewsmonError):
