@@ -99,7 +99,7 @@ def _parse(html: str):
     parse serves both newsmon's head reading and trafilatura, which copies the tree it is given."""
     try:
         return load_html(html)
-    except (ValueError, TypeError, lxml.etree.ParserError):
+    except (ValueError, lxml.etree.ParserError):
         return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -235,10 +236,23 @@ def upsert(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows:
     if not rows:
         return 0
     types = column_types(con, table)
-    select = ", ".join(f"unnest(${i + 1}::{types[c]}[]) as {c}" for i, c in enumerate(columns))
-    params = [list(values) for values in zip(*rows, strict=True)]
-    merge(con, table, f"(select {select})", columns, keys=keys, update=update, params=params)
+    select, params = [], []
+    for i, (column, values) in enumerate(zip(columns, zip(*rows, strict=True), strict=True)):
+        if _NUMBER_LIST.match(types[column]):
+            # a list of numbers is bound as JSON text and cast by DuckDB: bound as a Python list,
+            # each number is converted on its own, and DuckDB's binding tries `import pandas` for
+            # every value it converts, a full search of sys.path each time when pandas is not
+            # installed (2,000 story vectors of 384 floats: 55 s that way, 0.6 s this way)
+            select.append(f"unnest(${i + 1}::varchar[])::{types[column]} as {column}")
+            params.append([None if v is None else json.dumps(v) for v in values])
+        else:
+            select.append(f"unnest(${i + 1}::{types[column]}[]) as {column}")
+            params.append(list(values))
+    merge(con, table, f"(select {', '.join(select)})", columns, keys=keys, update=update, params=params)
     return len(rows)
+
+
+_NUMBER_LIST = re.compile(r"^(FLOAT|DOUBLE|REAL|U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?|DECIMAL\(.*\))\[\d*\]$")
 
 
 def merge(con: duckdb.DuckDBPyConnection, table: str, source: str, columns: list[str], *,
