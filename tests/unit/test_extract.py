@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.extract import EXTRACTOR, choose_published, date_from_url, extract_article, normalize, parse_date
+from crawlers.extract import (
+    EXTRACTOR,
+    choose_published,
+    date_from_url,
+    detect_language,
+    extract_article,
+    normalize,
+    parse_date,
+)
 
 CASES = sorted((Path(__file__).parents[1] / "fixtures" / "html").iterdir())
 FETCHED = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -95,3 +103,30 @@ def test_date_from_url():
     assert date_from_url("https://e.example/2026-11-19-story") is None or True
     assert date_from_url("https://e.example/news/story") is None
     assert date_from_url("https://e.example/2026/13/40/story") is None
+
+
+LANGUAGE_SAMPLES = {
+    "de": "Die Stadtwerke haben im vergangenen Jahr deutlich mehr Strom aus Solaranlagen eingespeist als "
+          "erwartet, während die Netzentgelte stabil blieben.",
+    "fr": "Le gouvernement a présenté mardi un plan pour moderniser les hôpitaux publics, avec des "
+          "investissements dans l'imagerie médicale et la formation du personnel.",
+    "es": "La empresa de logística abrirá un nuevo centro de distribución en las afueras de Valencia, "
+          "donde trabajarán unas trescientas personas.",
+    "ja": "同社は火曜日、来年前半に新型の電気自動車を発売すると発表した。国内に二つの電池工場を新設する計画もある。",
+    "ru": "Городские власти объявили о запуске новой программы по ремонту школ и детских садов в течение трёх лет.",
+    # a French quote opening an English report is still English
+    "en": "« Nous ne reculerons pas », a déclaré la ministre. The French transport minister told reporters "
+          "on Tuesday that the government would keep the reform in place despite strikes that have shut "
+          "rail lines across the country for a second week, and unions say they will keep walking out.",
+}
+
+
+@pytest.mark.parametrize("code", list(LANGUAGE_SAMPLES))
+def test_language_is_read_from_the_text(code):
+    # the page's declared language loses to what the text says
+    assert detect_language(LANGUAGE_SAMPLES[code], declared="xx") == code
+
+
+def test_language_of_a_short_text_is_the_declared_one():
+    assert detect_language("Kurz.", declared="de-AT") == "de"
+    assert detect_language("Short.", declared=None) is None
