@@ -16,7 +16,8 @@ Usage: python -m benchmarks.classifier [MODEL_DIR] [--articles 300] [--runs 3]
    alone in a second pass (newsmon's first way), with the rate a random sentence would hit.
 3. Speed. News-length articles (synthetic, 80-900 words built from the data's sentences) scored by
    the plain transformers text-classification pipeline on the same encoder (model load included,
-   default batch size), and by newsmon at each precision, evidence included as in production. Each
+   default batch size), and by newsmon at each precision and with its encoder in ONNX Runtime (float32
+   and int8, converted once beforehand), evidence included as in production. Each
    variant runs in a fresh process, `--runs` times; the table shows medians: articles/s, tokens/s,
    peak memory (the process's max RSS), the share of this machine's measured matmul peak at the
    variant's precision (FLOPs: 2 x non-embedding parameters per token plus attention), and each
@@ -35,6 +36,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 from rich.console import Console
@@ -176,6 +178,81 @@ def _matmul_peak(dtype: str) -> float:
     return best
 
 
+ONNX_DIR = Path(__file__).resolve().parents[1] / "data" / "bench-onnx"
+
+
+def _onnx_files(path: Path) -> dict[str, Path]:
+    """The model's encoder exported to ONNX (float32) and its int8 dynamic quantization (weights per
+    output channel, activations per batch: VNNI kernels), made once per model version; the time the
+    conversion took is kept beside the files. The conversion is what a deployment would do once
+    per trained model, so the timed runs load the files, not make them."""
+    version = json.loads((path / "config.json").read_text(encoding="utf-8"))["model_version"]
+    folder = ONNX_DIR / version
+    files = {"ort-float32": folder / "encoder.onnx", "ort-int8": folder / "encoder-int8.onnx"}
+    if all(f.exists() for f in files.values()):
+        return files
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import AutoModel
+
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    encoder = AutoModel.from_pretrained(_encoder_location(path)).eval()
+
+    class LastHidden(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = encoder
+
+        def forward(self, input_ids, attention_mask):
+            return self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    dynamic = {0: "batch", 1: "tokens"}
+    sample = torch.ones((2, 32), dtype=torch.long)
+    torch.onnx.export(LastHidden(), (sample, sample), str(files["ort-float32"]), dynamo=False,
+                      input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
+                      dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic, "last_hidden_state": dynamic})
+    quantize_dynamic(str(files["ort-float32"]), str(files["ort-int8"]), weight_type=QuantType.QInt8,
+                     per_channel=True, extra_options={"DefaultTensorType": 1})
+    (folder / "conversion-seconds").write_text(f"{time.perf_counter() - started:.1f}\n")
+    return files
+
+
+class _OnnxEncoderModel:
+    """Stands in for the transformers model inside newsmon's Encoder: the same inputs, the same
+    last_hidden_state, computed by an ONNX Runtime session on both cores."""
+
+    def __init__(self, onnx_file: Path, config) -> None:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = _cores()
+        self.session = onnxruntime.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+        self.config = config
+
+    def __call__(self, input_ids, attention_mask):
+        import torch
+
+        hidden = self.session.run(None, {"input_ids": input_ids.numpy(), "attention_mask": attention_mask.numpy()})[0]
+        return SimpleNamespace(last_hidden_state=torch.from_numpy(hidden))
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+def _load(path: Path, precision: str) -> Classifier:
+    """newsmon's classifier at a precision; the ort-* ones run its encoder in ONNX Runtime."""
+    if not precision.startswith("ort-"):
+        return Classifier.load(path, precision=precision)
+    classifier = Classifier.load(path, precision="float32")
+    encoder = classifier.encoder
+    encoder.model = _OnnxEncoderModel(_onnx_files(path)[precision], encoder.model.config)
+    return classifier
+
+
 # name -> (precision, max_chunks override, evidence); None precision is the plain pipeline
 VARIANTS = {
     "transformers pipeline": (None, None, False),
@@ -184,6 +261,8 @@ VARIANTS = {
     "newsmon bfloat16, no evidence": ("bfloat16", None, False),
     "newsmon bfloat16, 2 windows (512 tokens, as the pipeline)": ("bfloat16", 2, True),
     "newsmon int8 (dynamic, per channel)": ("int8", None, True),
+    "newsmon, encoder in ONNX Runtime float32": ("ort-float32", None, True),
+    "newsmon, encoder in ONNX Runtime int8 (dynamic, per channel)": ("ort-int8", None, True),
 }
 PRODUCTION = "newsmon bfloat16 (auto here: production)"
 
@@ -213,7 +292,7 @@ def _child(path: Path, variant: str, count: int) -> dict:
         lengths = [len(ids) for ids in plain.tokenizer(inputs, truncation=True)["input_ids"]]
         flops = _flops(plain.model.config, lengths)
     else:
-        classifier = Classifier.load(path, precision=precision)
+        classifier = _load(path, precision)
         if max_chunks:
             classifier.max_chunks = max_chunks
         classifier.predict(titles, texts, evidence=evidence)
@@ -238,7 +317,7 @@ def _run_child(path: Path, variant: str, count: int) -> dict:
 
 
 def _test_f1(path: Path, precision: str, max_chunks: int | None) -> list[str]:
-    classifier = Classifier.load(path, precision=precision)
+    classifier = _load(path, precision)
     if max_chunks:
         classifier.max_chunks = max_chunks
     test = _test_split()
@@ -249,6 +328,7 @@ def _test_f1(path: Path, precision: str, max_chunks: int | None) -> list[str]:
 
 def _speed_table(path: Path, labels: tuple[str, ...], count: int, runs: int, console: Console) -> None:
     peaks = {"float32": _matmul_peak("float32"), "bfloat16": _matmul_peak("bfloat16")}
+    conversion = (_onnx_files(path)["ort-float32"].parent / "conversion-seconds").read_text().strip()
     results = {}
     for variant in VARIANTS:
         console.print(f"  {variant}: {runs} runs of {count} articles", style="dim")
@@ -270,9 +350,11 @@ def _speed_table(path: Path, labels: tuple[str, ...], count: int, runs: int, con
             f1_cache[key] = _test_f1(path, precision, max_chunks)
         f1 = f1_cache.get(key, ["(untrained head)"] * len(labels))
         table.add_row(variant, f"{rate:.1f}", f"{rate / plain:.2f}x", f"{tokens:,.0f}",
-                      f"{100 * flops / peak:.0f}%" + (" of fp32" if precision == "int8" else ""),
+                      f"{100 * flops / peak:.0f}%" + (" of fp32" if precision in ("int8", "ort-int8") else ""),
                       f"{statistics.median(r['peak_mib'] for r in rows):.0f}", *f1)
     console.print(table)
+    console.print(f"ONNX Runtime variants: the encoder exported to ONNX and quantized once, in {conversion} s "
+                  f"(not in the timings; files under {ONNX_DIR}); each run loads them.", style="dim")
 
     growth = Table("articles", "seconds", "articles/s", "peak MiB",
                    title=f"{PRODUCTION}: growth with input size, medians of {runs} runs")
