@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -189,7 +190,7 @@ def _onnx_files(path: Path) -> dict[str, Path]:
     version = json.loads((path / "config.json").read_text(encoding="utf-8"))["model_version"]
     folder = ONNX_DIR / version
     files = {"ort-float32": folder / "encoder.onnx", "ort-int8": folder / "encoder-int8.onnx"}
-    if all(f.exists() for f in files.values()):
+    if (folder / "conversion-seconds").exists():  # written last: both files are whole
         return files
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -226,7 +227,7 @@ class _OnnxEncoderModel:
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = _cores()
+        options.intra_op_num_threads = len(os.sched_getaffinity(0))
         self.session = onnxruntime.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
         self.config = config
 
@@ -235,12 +236,6 @@ class _OnnxEncoderModel:
 
         hidden = self.session.run(None, {"input_ids": input_ids.numpy(), "attention_mask": attention_mask.numpy()})[0]
         return SimpleNamespace(last_hidden_state=torch.from_numpy(hidden))
-
-
-def _cores() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0))
 
 
 def _load(path: Path, precision: str) -> Classifier:
