@@ -225,6 +225,9 @@ class _OnnxEncoderModel:
 
     def __init__(self, onnx_file: Path, config) -> None:
         import onnxruntime
+        import torch
+
+        self.from_numpy = torch.from_numpy
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = len(os.sched_getaffinity(0))
@@ -232,10 +235,8 @@ class _OnnxEncoderModel:
         self.config = config
 
     def __call__(self, input_ids, attention_mask):
-        import torch
-
         hidden = self.session.run(None, {"input_ids": input_ids.numpy(), "attention_mask": attention_mask.numpy()})[0]
-        return SimpleNamespace(last_hidden_state=torch.from_numpy(hidden))
+        return SimpleNamespace(last_hidden_state=self.from_numpy(hidden))
 
 
 def _load(path: Path, precision: str) -> Classifier:

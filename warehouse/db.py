@@ -21,6 +21,8 @@ from newsmon.domain import NewsmonError
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _VIEW_DIRECTIVE = re.compile(r"^--\s*@view\s+([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
+# column types bound as JSON text by upsert: lists of numbers, sized or not
+_NUMBER_LIST = re.compile(r"^(FLOAT|DOUBLE|REAL|U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?|DECIMAL\(.*\))\[\d*\]$")
 
 
 class WarehouseError(NewsmonError):
@@ -250,9 +252,6 @@ def upsert(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows:
             params.append(list(values))
     merge(con, table, f"(select {', '.join(select)})", columns, keys=keys, update=update, params=params)
     return len(rows)
-
-
-_NUMBER_LIST = re.compile(r"^(FLOAT|DOUBLE|REAL|U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?|DECIMAL\(.*\))\[\d*\]$")
 
 
 def merge(con: duckdb.DuckDBPyConnection, table: str, source: str, columns: list[str], *,
