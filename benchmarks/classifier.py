@@ -21,8 +21,12 @@ Usage: python -m benchmarks.classifier [MODEL_DIR] [--articles 300] [--runs 3]
    variant runs in a fresh process, `--runs` times; the table shows medians: articles/s, tokens/s,
    peak memory (the process's max RSS), the share of this machine's measured matmul peak at the
    variant's precision (FLOPs: 2 x non-embedding parameters per token plus attention), and each
-   variant's per-label F1 on the test split. A second table shows how the production variant grows
-   with the number of articles.
+   variant's per-label F1 on the test split. Rows that read less (the first two windows, the first
+   window, its first 128 tokens) show what a reading budget costs in F1; where
+   `python -m benchmarks.distill` has written a 3-layer student of the model, its rows follow, also
+   against the pipeline of the student's own encoder. docs/classifier-speed-f1.png draws each
+   variant's speed against its F1 change, with the issue's goal (5x, F1 within 0.01) shaded. A
+   second table shows how the production variant grows with the number of articles.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import NamedTuple
 
 import numpy as np
 from rich.console import Console
@@ -249,16 +254,32 @@ def _load(path: Path, precision: str) -> Classifier:
     return classifier
 
 
-# name -> (precision, max_chunks override, evidence); None precision is the plain pipeline
+class Variant(NamedTuple):
+    """How one row of the speed table scores: precision None is the plain pipeline; max_chunks and
+    max_length override the model's reading (windows per article, tokens per window); student
+    scores with the model's distilled student (benchmarks.distill) instead of the model."""
+
+    precision: str | None
+    max_chunks: int | None = None
+    evidence: bool = True
+    max_length: int | None = None
+    student: bool = False
+
+
 VARIANTS = {
-    "transformers pipeline": (None, None, False),
-    "newsmon float32": ("float32", None, True),
-    "newsmon bfloat16 (auto here: production)": ("bfloat16", None, True),
-    "newsmon bfloat16, no evidence": ("bfloat16", None, False),
-    "newsmon bfloat16, 2 windows (512 tokens, as the pipeline)": ("bfloat16", 2, True),
-    "newsmon int8 (dynamic, per channel)": ("int8", None, True),
-    "newsmon, encoder in ONNX Runtime float32": ("ort-float32", None, True),
-    "newsmon, encoder in ONNX Runtime int8 (dynamic, per channel)": ("ort-int8", None, True),
+    "transformers pipeline": Variant(None, evidence=False),
+    "newsmon float32": Variant("float32"),
+    "newsmon bfloat16 (auto here: production)": Variant("bfloat16"),
+    "newsmon bfloat16, no evidence": Variant("bfloat16", evidence=False),
+    "newsmon bfloat16, 2 windows (512 tokens, as the pipeline)": Variant("bfloat16", 2),
+    "newsmon bfloat16, first window (256 tokens)": Variant("bfloat16", 1),
+    "newsmon bfloat16, first 128 tokens": Variant("bfloat16", 1, max_length=128),
+    "newsmon int8 (dynamic, per channel)": Variant("int8"),
+    "newsmon, encoder in ONNX Runtime float32": Variant("ort-float32"),
+    "newsmon, encoder in ONNX Runtime int8 (dynamic, per channel)": Variant("ort-int8"),
+    "transformers pipeline, 3-layer student": Variant(None, evidence=False, student=True),
+    "newsmon bfloat16, 3-layer student": Variant("bfloat16", student=True),
+    "newsmon bfloat16, 3-layer student, first window": Variant("bfloat16", 1, student=True),
 }
 PRODUCTION = "newsmon bfloat16 (auto here: production)"
 
@@ -274,7 +295,9 @@ def _flops(config, lengths: list[int]) -> float:
 
 def _child(path: Path, variant: str, count: int) -> dict:
     """One timed run in this (fresh) process: load included."""
-    precision, max_chunks, evidence = VARIANTS[variant]
+    precision, max_chunks, evidence, max_length, student = VARIANTS[variant]
+    if student:
+        path = _student(path)
     titles, texts = _articles(count)
     started = time.perf_counter()
     if precision is None:
@@ -288,15 +311,23 @@ def _child(path: Path, variant: str, count: int) -> dict:
         lengths = [len(ids) for ids in plain.tokenizer(inputs, truncation=True)["input_ids"]]
         flops = _flops(plain.model.config, lengths)
     else:
-        classifier = _load(path, precision)
-        if max_chunks:
-            classifier.max_chunks = max_chunks
+        classifier = _configured(path, precision, max_chunks, max_length)
         classifier.predict(titles, texts, evidence=evidence)
         seconds = time.perf_counter() - started
         lengths = [len(ids) for ids in classifier.encoder.windows(titles, texts, classifier.max_chunks).ids]
         flops = _flops(classifier.encoder.model.config, lengths)
     return {"seconds": seconds, "tokens": sum(lengths), "flops": flops,
             "peak_mib": peak_rss_mib()}
+
+
+def _student(path: Path) -> Path:
+    """The model's student written by benchmarks.distill (the newest, if several)."""
+    version = json.loads((path / "config.json").read_text(encoding="utf-8"))["model_version"]
+    students = sorted((p for p in path.parent.glob(f"{version}-L*") if (p / "config.json").exists()),
+                      key=lambda p: p.stat().st_mtime)
+    if not students:
+        raise FileNotFoundError(f"no distilled student of {version}: run python -m benchmarks.distill")
+    return students[-1]
 
 
 def _encoder_location(path: Path) -> str:
@@ -312,10 +343,18 @@ def _run_child(path: Path, variant: str, count: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _test_f1(path: Path, precision: str, max_chunks: int | None) -> list[str]:
+def _configured(path: Path, precision: str, max_chunks: int | None, max_length: int | None) -> Classifier:
+    """The classifier at a precision, reading at most max_chunks windows of max_length tokens."""
     classifier = _load(path, precision)
     if max_chunks:
         classifier.max_chunks = max_chunks
+    if max_length:
+        classifier.encoder.max_length = max_length
+    return classifier
+
+
+def _test_f1(path: Path, precision: str, max_chunks: int | None, max_length: int | None) -> list[str]:
+    classifier = _configured(path, precision, max_chunks, max_length)
     test = _test_split()
     predictions = classifier.predict([ex.title for ex in test], [ex.text for ex in test], evidence=False)
     scores = prediction_f1([ex.labels for ex in test], [p.labels for p in predictions], classifier.labels)
@@ -326,40 +365,100 @@ def _speed_table(path: Path, labels: tuple[str, ...], count: int, runs: int, con
     peaks = {"float32": _matmul_peak("float32"), "bfloat16": _matmul_peak("bfloat16")}
     conversion = (_onnx_files(path)["ort-float32"].parent / "conversion-seconds").read_text().strip()
     results = {}
-    for variant in VARIANTS:
+    variants = dict(VARIANTS)
+    try:
+        student = _student(path)
+    except FileNotFoundError as exc:
+        student = None
+        console.print(f"  {exc}: its rows are left out", style="dim")
+        variants = {name: v for name, v in variants.items() if not v.student}
+    for variant in variants:
         console.print(f"  {variant}: {runs} runs of {count} articles", style="dim")
         results[variant] = [_run_child(path, variant, count) for _ in range(runs)]
     plain = statistics.median(count / r["seconds"] for r in results["transformers pipeline"])
-    table = Table("scoring (load included)", "articles/s", "vs pipeline", "tokens/s", "of peak",
+    # the student's rows also against the pipeline of the student's own (smaller) encoder
+    own = {False: plain}
+    if student is not None:
+        own[True] = statistics.median(count / r["seconds"] for r in results["transformers pipeline, 3-layer student"])
+    table = Table("scoring (load included)", "articles/s", "vs pipeline", "vs its encoder's pipeline", "tokens/s",
+                  "of peak",
                   "peak MiB", *(f"{label} F1" for label in labels),
                   title=f"Scoring {count} news-length articles, medians of {runs} runs; matmul peak "
                         f"{peaks['float32'] / 1e9:.0f} GFLOP/s float32, {peaks['bfloat16'] / 1e9:.0f} bfloat16")
     f1_cache: dict[tuple, list[str]] = {}
+    points = []
     for variant, rows in results.items():
-        precision, max_chunks, _ = VARIANTS[variant]
+        precision, max_chunks, _, max_length, is_student = VARIANTS[variant]
         rate = statistics.median(count / r["seconds"] for r in rows)
         tokens = statistics.median(r["tokens"] / r["seconds"] for r in rows)
         flops = statistics.median(r["flops"] / r["seconds"] for r in rows)
         peak = peaks.get(precision or "float32", peaks["float32"])
-        key = (precision, max_chunks)
+        key = (precision, max_chunks, max_length, is_student)
         if precision and key not in f1_cache:
-            f1_cache[key] = _test_f1(path, precision, max_chunks)
+            f1_cache[key] = _test_f1(student if is_student else path, precision, max_chunks, max_length)
         f1 = f1_cache.get(key, ["(untrained head)"] * len(labels))
-        table.add_row(variant, f"{rate:.1f}", f"{rate / plain:.2f}x", f"{tokens:,.0f}",
+        table.add_row(variant, f"{rate:.1f}", f"{rate / plain:.2f}x", f"{rate / own[is_student]:.2f}x",
+                      f"{tokens:,.0f}",
                       f"{100 * flops / peak:.0f}%" + (" of fp32" if precision in ("int8", "ort-int8") else ""),
                       f"{statistics.median(r['peak_mib'] for r in rows):.0f}", *f1)
+        if precision:
+            points.append((variant, rate / plain, [float(v) for v in f1]))
     console.print(table)
+    chart = _frontier_chart(points, labels, f"{count} articles, medians of {runs} runs")
+    console.print(f"speed against F1: {chart}", style="dim")
     console.print(f"ONNX Runtime variants: the encoder exported to ONNX and quantized once, in {conversion} s "
                   f"(not in the timings; files under {ONNX_DIR}); each run loads them.", style="dim")
 
     growth = Table("articles", "seconds", "articles/s", "peak MiB",
                    title=f"{PRODUCTION}: growth with input size, medians of {runs} runs")
-    for size in (100, count, 3 * count):
+    for size in sorted({100, count, 3 * count}):
         rows = results[PRODUCTION] if size == count else [_run_child(path, PRODUCTION, size) for _ in range(runs)]
         growth.add_row(str(size), f"{statistics.median(r['seconds'] for r in rows):.1f}",
                        f"{statistics.median(size / r['seconds'] for r in rows):.1f}",
                        f"{statistics.median(r['peak_mib'] for r in rows):.0f}")
     console.print(growth)
+
+
+CHART = Path(__file__).resolve().parents[1] / "docs" / "classifier-speed-f1.png"
+
+
+def _frontier_chart(points: list[tuple[str, float, list[float]]], labels: tuple[str, ...], note: str) -> Path:
+    """Each variant's speed (x the pipeline) against its F1 change from float32, the worse label's,
+    with the issue's goal (5x, F1 within 0.01) shaded: what would have to move for a variant to get
+    there."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    reference = next(f1 for name, _, f1 in points if name == "newsmon float32")
+    figure, axes = plt.subplots(figsize=(11, 4.6), dpi=110)
+    axes.fill_between([5, 6.5], -0.01, 0.02, color="#2da44e", alpha=0.12, linewidth=0)
+    axes.text(5.1, 0.017, "goal: 5x the pipeline,\nF1 within 0.01", fontsize=8, color="#1a7f37", va="top")
+    for k, (name, ratio, f1) in enumerate(points, start=1):
+        changes = [f - r for f, r in zip(f1, reference, strict=True)]
+        colour = "#cf222e" if name == PRODUCTION else "#8250df" if "student" in name else "#0969da"
+        short = name.removeprefix("newsmon").strip(" ,").replace("encoder in ", "")
+        axes.scatter([ratio], [min(changes)], color=colour, s=28, zorder=3,
+                     label=f"{k}  {short}: {ratio:.2f}x, " + " / ".join(f"{c:+.3f}" for c in changes))
+        axes.annotate(str(k), (ratio, min(changes)), textcoords="offset points",
+                      xytext=(4, 4 if k % 2 else -10), fontsize=7)
+    axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7, frameon=False,
+                title="x pipeline, F1 change " + " / ".join(labels), title_fontsize=7, handletextpad=0.3)
+    axes.axhline(0, color="#8c959f", linewidth=0.8)
+    axes.set_xlim(0, 6.5)
+    axes.set_ylim(min(-0.05, min(min(f - r for f, r in zip(f1, reference, strict=True))
+                                 for _, _, f1 in points) - 0.01), 0.02)
+    axes.set_xlabel("articles/s, x the plain transformers pipeline (model load included)", fontsize=8)
+    axes.set_ylabel("F1 change from float32, worse label", fontsize=8)
+    axes.set_title(f"Classifier variants: speed against accuracy ({note})", fontsize=9)
+    axes.tick_params(labelsize=8)
+    axes.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+    CHART.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(CHART, format="png")
+    plt.close(figure)
+    return CHART
 
 
 def main(argv: list[str] | None = None) -> int:
