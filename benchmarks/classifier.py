@@ -1,7 +1,7 @@
 """The classifier: how long articles are read, how evidence is found, how fast articles are scored.
 
 Usage: python -m benchmarks.classifier [MODEL_DIR] [--articles 300] [--runs 3]
-       (default: the newest artifact under data/models)
+       (default: the current artifact under data/models; for a student, its teacher)
 
 1. Reading long articles. Every test-split article is cut into 256-token windows (title repeated in
    each); the table compares ways to turn windows into one verdict with the model's own thresholds:
@@ -22,8 +22,8 @@ Usage: python -m benchmarks.classifier [MODEL_DIR] [--articles 300] [--runs 3]
    peak memory (the process's max RSS), the share of this machine's measured matmul peak at the
    variant's precision (FLOPs: 2 x non-embedding parameters per token plus attention), and each
    variant's per-label F1 on the test split. Rows that read less (the first two windows, the first
-   window, its first 128 tokens) show what a reading budget costs in F1; where
-   `python -m benchmarks.distill` has written a 3-layer student of the model, its rows follow, also
+   window, its first 128 tokens) show what a reading budget costs in F1; where `newsmon distill`
+   has written a 3-layer student of the model (given either), its rows follow, also
    against the pipeline of the student's own encoder. docs/classifier-speed-f1.png draws each
    variant's speed against its F1 change, with the issue's goal (5x, F1 within 0.01) shaded. A
    second table shows how the production variant grows with the number of articles.
@@ -257,7 +257,7 @@ def _load(path: Path, precision: str) -> Classifier:
 class Variant(NamedTuple):
     """How one row of the speed table scores: precision None is the plain pipeline; max_chunks and
     max_length override the model's reading (windows per article, tokens per window); student
-    scores with the model's distilled student (benchmarks.distill) instead of the model."""
+    scores with the model's distilled student (`newsmon distill`) instead of the model."""
 
     precision: str | None
     max_chunks: int | None = None
@@ -321,13 +321,19 @@ def _child(path: Path, variant: str, count: int) -> dict:
 
 
 def _student(path: Path) -> Path:
-    """The model's student written by benchmarks.distill (the newest, if several)."""
+    """The model's student written by `newsmon distill` (the newest, if several)."""
     version = json.loads((path / "config.json").read_text(encoding="utf-8"))["model_version"]
     students = sorted((p for p in path.parent.glob(f"{version}-L*") if (p / "config.json").exists()),
                       key=lambda p: p.stat().st_mtime)
     if not students:
-        raise FileNotFoundError(f"no distilled student of {version}: run python -m benchmarks.distill")
+        raise FileNotFoundError(f"no distilled student of {version}: run `newsmon distill`")
     return students[-1]
+
+
+def _teacher(path: Path) -> Path:
+    """A student's teacher (beside it), else the model itself: the tables compare the two."""
+    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    return path.parent / config["distilled_from"] if config.get("distilled_from") else path
 
 
 def _encoder_location(path: Path) -> str:
@@ -468,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    path = model_dir_or_exit([args.model] if args.model else [])
+    path = _teacher(model_dir_or_exit([args.model] if args.model else []))
     if args.child:
         print(json.dumps(_child(path, args.child, args.articles)))
         return 0

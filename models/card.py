@@ -113,6 +113,19 @@ none of them carries either trend, so this counts false flags only; it cannot me
 """
 
 
+def _distillation_line(config: dict) -> str:
+    """For a student (`newsmon distill`): what it was distilled from and how close it stays."""
+    facts = config.get("distillation")
+    if not facts:
+        return ""
+    teacher_f1 = " / ".join(f"{f1:.3f}" for f1 in facts["teacher_f1"].values())
+    return (f"- **Distilled** from `{facts['teacher']}` (its heads and thresholds): the encoder keeps layers "
+            f"{', '.join(map(str, facts['layers']))} of its {facts['teacher_layers']}, trained "
+            f"{facts['epochs']} epochs to give the teacher's token vectors on {facts['windows']} training "
+            f"windows and {facts['made_up_windows']} made-up ones; the teacher's test-split F1 "
+            f"{teacher_f1}; the same labels on {facts['same_labels_as_teacher']:.1%} of test articles.\n")
+
+
 _THRESHOLD_RULES = {
     "f1-best": "the F1-best cut",
     "f1-plateau-0.1": "the middle of the best F1 plateau (each cut's F1 averaged over cuts within ±0.1, "
@@ -134,6 +147,7 @@ def render_card(config: dict, metrics: dict, precision: str = "float32") -> str:
                          if k != "threshold_source")
     rule = config.get("threshold_rule", "f1-best")
     train, test = config["train_counts"], config["test_counts"]
+    distilled = _distillation_line(config)
     return f"""# Model card: {config['model_version']}
 
 Flags tech-news articles for two trends defined in LABELING.md: `integration` (AI put to work in
@@ -149,7 +163,7 @@ the physical economy) and `decentralization` (power, commerce and compute moving
   (integration {train['integration']}, decentralization {train['decentralization']}, both {train['both']},
   neither {train['neither']}); test {test['total']} (integration {test['integration']},
   decentralization {test['decentralization']}, both {test['both']}, neither {test['neither']}).
-- **Seed**: {config['seed']}; trained {config['trained_at']} UTC in {config['train_seconds']} s.
+{distilled}- **Seed**: {config['seed']}; trained {config['trained_at']} UTC in {config['train_seconds']} s.
 - **Versions**: {_versions()}
 
 ## Test split

@@ -184,6 +184,34 @@ def train(
 
 
 @app.command()
+def distill(
+    layers: Annotated[str, typer.Option(help="Encoder layers the student keeps, bottom first (the default model has 0-5).")] = "0,2,4",
+    epochs: Annotated[int, typer.Option(min=1, help="Passes over the training windows.")] = 5,
+) -> None:
+    """Distil the current model into a smaller, faster one that gives the same verdicts (see the
+    README); the student becomes the current model, the teacher stays beside it."""
+    from newsmon import pipeline
+
+    try:
+        kept = tuple(int(x) for x in layers.split(","))
+    except ValueError:
+        raise UserError(f"--layers {layers!r}: give layer numbers separated by commas, e.g. 0,2,4") from None
+    path = pipeline.distill_model(_settings(), kept, epochs=epochs, progress=lambda m: err.print(f"[dim]{m}[/]"))
+    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    facts = config["distillation"]
+    metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+    table = Table("label", f"F1, teacher ({facts['teacher_layers']} layers)", f"F1, student ({len(kept)} layers)",
+                  title=f"test split: {facts['teacher']} -> {path.name}")
+    for label, f1 in facts["teacher_f1"].items():
+        table.add_row(label, f"{f1:.3f}", f"{metrics[label]['f1']:.3f}")
+    out.print(table)
+    out.print(f"same labels as the teacher on {facts['same_labels_as_teacher']:.1%} of the test split; "
+              f"{facts['seconds'] / 60:.1f} min")
+    out.print(f"model written to {path}; it is now the current model (NEWSMON_MODEL__PATH="
+              f"{path.parent / facts['teacher']} goes back to the teacher)")
+
+
+@app.command()
 def evaluate(
     card: Annotated[Path | None, typer.Option(help="Write the model card here (default models/MODEL_CARD.md; '-' to skip).")] = None,
 ) -> None:

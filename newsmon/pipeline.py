@@ -473,6 +473,20 @@ def train_model(settings: Settings, *, data_dir: Path | None = None, with_feedba
     return train(examples, config, settings.models_dir, progress=progress)
 
 
+def distill_model(settings: Settings, layers: tuple[int, ...], *, epochs: int = 5, mixes: int = 4000,
+                  data_dir: Path | None = None, progress: Callable[[str], None] = lambda _: None) -> Path:
+    """Distil the current model into a student keeping these encoder layers (models.distill); the
+    student becomes the current model, the teacher stays beside it."""
+    from models.dataset import load_examples
+    from models.distill import DistillConfig, distill
+
+    teacher = model_path(settings)
+    if teacher is None or not teacher.exists():
+        raise PipelineError("no trained model to distil: run `newsmon train` first")
+    config = DistillConfig(layers=layers, epochs=epochs, mixes=mixes, seed=settings.model.seed)
+    return distill(teacher, load_examples(data_dir), config, settings.models_dir, progress=progress)
+
+
 def ensure_model(settings: Settings, progress: Callable[[str], None] = lambda _: None) -> Path:
     """The current model's path, training one first when none exists."""
     path = model_path(settings)

@@ -100,3 +100,29 @@ def test_train_with_feedback_adds_corrections_to_the_training_split(tmp_path):
     assert with_feedback["data_snapshot"] != plain["data_snapshot"]
     exported = (settings.data_dir / "feedback" / "feedback.jsonl").read_text(encoding="utf-8")
     assert json.loads(exported)["id"] == f"feedback-{article_id(url)}"
+
+
+def test_distilled_student_learns_the_teachers_vectors_and_becomes_current(model_settings, tmp_path):
+    from models.encoder import ModelError
+
+    teacher = pipeline.model_path(model_settings)
+    progress: list[str] = []
+    path = pipeline.distill_model(model_settings, (0, 3), epochs=6, mixes=240,
+                                  data_dir=_small_data_dir(tmp_path, per_stratum=6), progress=progress.append)
+    facts = json.loads((path / "config.json").read_text())["distillation"]
+    assert path.name == f"{teacher.name}-L03" and facts["teacher"] == teacher.name
+    assert json.loads((path / "encoder" / "config.json").read_text())["num_hidden_layers"] == 2
+    # it learned, from a few dozen articles: its loss fell, and on the held-out test split its window
+    # logits moved toward the teacher's
+    losses = [float(m.split("token loss ")[1].split(",")[0]) for m in progress if m.startswith("epoch ")]
+    assert len(losses) == 6 and losses[-1] < 0.7 * losses[0], progress
+    assert facts["logit_rms_gap_after"] < 0.95 * facts["logit_rms_gap_before"], facts
+    assert (model_settings.models_dir / "LATEST").read_text() == path.name
+    student, original = Classifier.load(path), Classifier.load(teacher)
+    assert student.thresholds.tolist() == original.thresholds.tolist() and student.sectors == original.sectors
+    (prediction,) = student.predict(["Harbour cranes now scheduled by a model"], ["The port says waits fell."])
+    assert set(prediction.scores) == {"integration", "decentralization"}
+    assert f"**Distilled** from `{teacher.name}`" in (path / "MODEL_CARD.md").read_text()
+    # the current model is now the student: distilling it again is refused, in one line
+    with pytest.raises(ModelError, match="itself a distilled student"):
+        pipeline.distill_model(model_settings, (0,))
