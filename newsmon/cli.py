@@ -196,7 +196,8 @@ def distill(
         kept = tuple(int(x) for x in layers.split(","))
     except ValueError:
         raise UserError(f"--layers {layers!r}: give layer numbers separated by commas, e.g. 0,2,4") from None
-    path = pipeline.distill_model(_settings(), kept, epochs=epochs, progress=lambda m: err.print(f"[dim]{m}[/]"))
+    settings = _settings()
+    path = pipeline.distill_model(settings, kept, epochs=epochs, progress=lambda m: err.print(f"[dim]{m}[/]"))
     config = json.loads((path / "config.json").read_text(encoding="utf-8"))
     facts = config["distillation"]
     metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
@@ -207,8 +208,12 @@ def distill(
     out.print(table)
     out.print(f"same labels as the teacher on {facts['same_labels_as_teacher']:.1%} of the test split; "
               f"{facts['seconds'] / 60:.1f} min")
-    out.print(f"model written to {path}; it is now the current model (NEWSMON_MODEL__PATH="
-              f"{path.parent / facts['teacher']} goes back to the teacher)")
+    if settings.model.path:  # the setting wins over LATEST
+        out.print(f"model written to {path}; NEWSMON_MODEL__PATH still names the teacher: set it to {path} "
+                  "to score with the student")
+    else:
+        out.print(f"model written to {path}; it is now the current model (NEWSMON_MODEL__PATH="
+                  f"{path.parent / facts['teacher']} goes back to the teacher)")
 
 
 @app.command()
