@@ -23,8 +23,9 @@ Usage: python -m benchmarks.classifier [MODEL_DIR] [--articles 300] [--runs 3]
    variant's precision (FLOPs: 2 x non-embedding parameters per token plus attention), and each
    variant's per-label F1 on the test split. Rows that read less (the first two windows, the first
    window, its first 128 tokens) show what a reading budget costs in F1; where `newsmon distill`
-   has written a 3-layer student of the model (given either), its rows follow, also
-   against the pipeline of the student's own encoder. docs/classifier-speed-f1.png draws each
+   has written a 3-layer (layers 0,2,4) or 2-layer (0,3) student of the model (given either), its
+   rows follow, also against the pipeline of the student's own encoder. One row loads the encoder
+   with transformers instead of models.bert, to show what the lean loader saves. docs/classifier-speed-f1.png draws each
    variant's speed against its F1 change, with the issue's goal (5x, F1 within 0.01) shaded. A
    second table shows how the production variant grows with the number of articles.
 """
@@ -256,20 +257,24 @@ def _load(path: Path, precision: str) -> Classifier:
 
 class Variant(NamedTuple):
     """How one row of the speed table scores: precision None is the plain pipeline; max_chunks and
-    max_length override the model's reading (windows per article, tokens per window); student
-    scores with the model's distilled student (`newsmon distill`) instead of the model."""
+    max_length override the model's reading (windows per article, tokens per window); student (the
+    layers kept, e.g. "024") scores with that distilled student of the model (`newsmon distill
+    --layers 0,2,4`) instead of the model; via_transformers
+    loads the encoder with transformers' AutoModel and AutoTokenizer, as newsmon did before models.bert."""
 
     precision: str | None
     max_chunks: int | None = None
     evidence: bool = True
     max_length: int | None = None
-    student: bool = False
+    student: str = ""
+    via_transformers: bool = False
 
 
 VARIANTS = {
     "transformers pipeline": Variant(None, evidence=False),
     "newsmon float32": Variant("float32"),
     "newsmon bfloat16 (auto here: production)": Variant("bfloat16"),
+    "newsmon bfloat16, encoder loaded by transformers": Variant("bfloat16", via_transformers=True),
     "newsmon bfloat16, no evidence": Variant("bfloat16", evidence=False),
     "newsmon bfloat16, 2 windows (512 tokens, as the pipeline)": Variant("bfloat16", 2),
     "newsmon bfloat16, first window (256 tokens)": Variant("bfloat16", 1),
@@ -277,9 +282,12 @@ VARIANTS = {
     "newsmon int8 (dynamic, per channel)": Variant("int8"),
     "newsmon, encoder in ONNX Runtime float32": Variant("ort-float32"),
     "newsmon, encoder in ONNX Runtime int8 (dynamic, per channel)": Variant("ort-int8"),
-    "transformers pipeline, 3-layer student": Variant(None, evidence=False, student=True),
-    "newsmon bfloat16, 3-layer student": Variant("bfloat16", student=True),
-    "newsmon bfloat16, 3-layer student, first window": Variant("bfloat16", 1, student=True),
+    "transformers pipeline, 3-layer student": Variant(None, evidence=False, student="024"),
+    "newsmon bfloat16, 3-layer student": Variant("bfloat16", student="024"),
+    "newsmon bfloat16, 3-layer student, first window": Variant("bfloat16", 1, student="024"),
+    "transformers pipeline, 2-layer student": Variant(None, evidence=False, student="03"),
+    "newsmon bfloat16, 2-layer student": Variant("bfloat16", student="03"),
+    "newsmon bfloat16, 2-layer student, first window": Variant("bfloat16", 1, student="03"),
 }
 PRODUCTION = "newsmon bfloat16 (auto here: production)"
 
@@ -295,9 +303,11 @@ def _flops(config, lengths: list[int]) -> float:
 
 def _child(path: Path, variant: str, count: int) -> dict:
     """One timed run in this (fresh) process: load included."""
-    precision, max_chunks, evidence, max_length, student = VARIANTS[variant]
+    precision, max_chunks, evidence, max_length, student, via_transformers = VARIANTS[variant]
     if student:
-        path = _student(path)
+        path = _student(path, student)
+    if via_transformers:
+        _load_via_transformers()
     titles, texts = _articles(count)
     started = time.perf_counter()
     if precision is None:
@@ -320,14 +330,14 @@ def _child(path: Path, variant: str, count: int) -> dict:
             "peak_mib": peak_rss_mib()}
 
 
-def _student(path: Path) -> Path:
-    """The model's student written by `newsmon distill` (the newest, if several)."""
+def _student(path: Path, layers: str) -> Path:
+    """The model's student keeping these layers (e.g. "024"), written by `newsmon distill`."""
     version = json.loads((path / "config.json").read_text(encoding="utf-8"))["model_version"]
-    students = sorted((p for p in path.parent.glob(f"{version}-L*") if (p / "config.json").exists()),
-                      key=lambda p: p.stat().st_mtime)
-    if not students:
-        raise FileNotFoundError(f"no distilled student of {version}: run `newsmon distill`")
-    return students[-1]
+    student = path.parent / f"{version}-L{layers}"
+    if not (student / "config.json").exists():
+        raise FileNotFoundError(f"no student of {version} with layers {','.join(layers)}: "
+                                f"run `newsmon distill --layers {','.join(layers)}`")
+    return student
 
 
 def _teacher(path: Path) -> Path:
@@ -359,7 +369,23 @@ def _configured(path: Path, precision: str, max_chunks: int | None, max_length: 
     return classifier
 
 
-def _test_f1(path: Path, precision: str, max_chunks: int | None, max_length: int | None) -> list[str]:
+def _load_via_transformers() -> None:
+    """From here on, this process loads encoders with transformers (as `Encoder(trainable=True)`)."""
+    from models import bert
+
+    bert.loadable = lambda location: False
+
+
+def _test_f1(path: Path, precision: str, max_chunks: int | None, max_length: int | None,
+             via_transformers: bool = False) -> list[str]:
+    if via_transformers:
+        from models import bert
+
+        loadable, bert.loadable = bert.loadable, lambda location: False
+        try:
+            return _test_f1(path, precision, max_chunks, max_length)
+        finally:
+            bert.loadable = loadable
     classifier = _configured(path, precision, max_chunks, max_length)
     test = _test_split()
     predictions = classifier.predict([ex.title for ex in test], [ex.text for ex in test], evidence=False)
@@ -372,20 +398,22 @@ def _speed_table(path: Path, labels: tuple[str, ...], count: int, runs: int, con
     conversion = (_onnx_files(path)["ort-float32"].parent / "conversion-seconds").read_text().strip()
     results = {}
     variants = dict(VARIANTS)
-    try:
-        student = _student(path)
-    except FileNotFoundError as exc:
-        student = None
-        console.print(f"  {exc}: its rows are left out", style="dim")
-        variants = {name: v for name, v in variants.items() if not v.student}
+    students = {}
+    for layers in dict.fromkeys(v.student for v in VARIANTS.values() if v.student):
+        try:
+            students[layers] = _student(path, layers)
+        except FileNotFoundError as exc:
+            console.print(f"  {exc}: its rows are left out", style="dim")
+            variants = {name: v for name, v in variants.items() if v.student != layers}
     for variant in variants:
         console.print(f"  {variant}: {runs} runs of {count} articles", style="dim")
         results[variant] = [_run_child(path, variant, count) for _ in range(runs)]
     plain = statistics.median(count / r["seconds"] for r in results["transformers pipeline"])
     # the student's rows also against the pipeline of the student's own (smaller) encoder
-    own = {False: plain}
-    if student is not None:
-        own[True] = statistics.median(count / r["seconds"] for r in results["transformers pipeline, 3-layer student"])
+    own = {"": plain}
+    for name, v in variants.items():
+        if v.student and v.precision is None:
+            own[v.student] = statistics.median(count / r["seconds"] for r in results[name])
     table = Table("scoring (load included)", "articles/s", "vs pipeline", "vs its encoder's pipeline", "tokens/s",
                   "of peak",
                   "peak MiB", *(f"{label} F1" for label in labels),
@@ -394,16 +422,17 @@ def _speed_table(path: Path, labels: tuple[str, ...], count: int, runs: int, con
     f1_cache: dict[tuple, list[str]] = {}
     points = []
     for variant, rows in results.items():
-        precision, max_chunks, _, max_length, is_student = VARIANTS[variant]
+        precision, max_chunks, _, max_length, student_layers, via_transformers = VARIANTS[variant]
         rate = statistics.median(count / r["seconds"] for r in rows)
         tokens = statistics.median(r["tokens"] / r["seconds"] for r in rows)
         flops = statistics.median(r["flops"] / r["seconds"] for r in rows)
         peak = peaks.get(precision or "float32", peaks["float32"])
-        key = (precision, max_chunks, max_length, is_student)
+        key = (precision, max_chunks, max_length, student_layers, via_transformers)
         if precision and key not in f1_cache:
-            f1_cache[key] = _test_f1(student if is_student else path, precision, max_chunks, max_length)
+            model = students[student_layers] if student_layers else path
+            f1_cache[key] = _test_f1(model, precision, max_chunks, max_length, via_transformers)
         f1 = f1_cache.get(key, ["(untrained head)"] * len(labels))
-        table.add_row(variant, f"{rate:.1f}", f"{rate / plain:.2f}x", f"{rate / own[is_student]:.2f}x",
+        table.add_row(variant, f"{rate:.1f}", f"{rate / plain:.2f}x", f"{rate / own[student_layers]:.2f}x",
                       f"{tokens:,.0f}",
                       f"{100 * flops / peak:.0f}%" + (" of fp32" if precision in ("int8", "ort-int8") else ""),
                       f"{statistics.median(r['peak_mib'] for r in rows):.0f}", *f1)

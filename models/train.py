@@ -180,8 +180,9 @@ def train(examples: list[Example], config: TrainConfig, models_dir: Path,
     version = model_version(config, snapshot)
 
     progress(f"training ({config.method}) on {len(train_set)} examples with {config.base_model}")
+    # fine-tuning trains and saves transformers' model; a frozen encoder is only read
     encoder = Encoder(config.base_model, max_length=config.max_length, batch_size=config.batch_size,
-                      normalize=config.method == FROZEN)
+                      normalize=config.method == FROZEN, trainable=config.method != FROZEN)
     if config.method == FROZEN:
         progress(f"encoding {len(train_set)} training articles")
         x_train = encoder.encode_documents([r.title for r in train_set], [r.text for r in train_set],
