@@ -200,6 +200,10 @@ def _onnx_files(path: Path) -> dict[str, Path]:
         return files
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from models.encoder import quiet_transformers
+
+    quiet_transformers()
     from transformers import AutoModel
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -287,6 +291,7 @@ VARIANTS = {
     "newsmon bfloat16, 3-layer student, first window": Variant("bfloat16", 1, student="024"),
     "transformers pipeline, 2-layer student": Variant(None, evidence=False, student="03"),
     "newsmon bfloat16, 2-layer student": Variant("bfloat16", student="03"),
+    "newsmon bfloat16, 2-layer student, 2 windows": Variant("bfloat16", 2, student="03"),
     "newsmon bfloat16, 2-layer student, first window": Variant("bfloat16", 1, student="03"),
 }
 PRODUCTION = "newsmon bfloat16 (auto here: production)"

@@ -26,7 +26,7 @@ import numpy as np
 
 from models.classifier import Classifier, split_sentences
 from models.dataset import Example
-from models.encoder import ModelError, bf16_native
+from models.encoder import ModelError, bf16_native, quiet_transformers
 from models.evaluate import evaluate
 
 DEFAULT_LAYERS = (0, 2, 4)
@@ -175,9 +175,11 @@ def distill(teacher_path: Path, examples: list[Example], config: DistillConfig, 
     """Distil the model at teacher_path into a student keeping config.layers; evaluate it on the
     test split, write it beside the teacher as <teacher version>-L<layers> and point LATEST at it."""
     import torch
-    from transformers import AutoModel
 
     from models.train import _write_artifact
+
+    quiet_transformers()
+    from transformers import AutoModel
 
     started = time.monotonic()
     precision = "bfloat16" if bf16_native() else "float32"

@@ -99,14 +99,21 @@ def _load_lean(base_model: str, location: str):
         raise ModelError(f"cannot load encoder {base_model!r}: {str(exc).splitlines()[0]}") from None
 
 
-def _load_transformers(base_model: str, location: str):
+def quiet_transformers() -> None:
+    """transformers offline, without its warnings and progress bars (which would break the CLI's
+    one-line errors and rich progress)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
+
+
+def _load_transformers(base_model: str, location: str):
+    quiet_transformers()
+    from transformers import AutoModel, AutoTokenizer
+
     try:
         return AutoTokenizer.from_pretrained(location), AutoModel.from_pretrained(location)
     except (OSError, ValueError) as exc:
