@@ -25,14 +25,16 @@ Usage: python -m benchmarks.classifier [MODEL_DIR] [--articles 300] [--runs 3]
    window, its first 128 tokens) show what a reading budget costs in F1; where `newsmon distill`
    has written a 3-layer (layers 0,2,4) or 2-layer (0,3) student of the model (given either), its
    rows follow, also against the pipeline of the student's own encoder. One row loads the encoder
-   with transformers instead of models.bert, to show what the lean loader saves. docs/classifier-speed-f1.png draws each
-   variant's speed against its F1 change, with the issue's goal (5x, F1 within 0.01) shaded. A
-   second table shows how the production variant grows with the number of articles.
+   with transformers instead of models.bert, to show what the lean loader saves.
+   docs/classifier-speed-f1.png draws each variant's speed against its F1 change, with the issue's
+   goal (5x, F1 within 0.01) shaded. A second table shows how the production variant grows with the
+   number of articles.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import os
@@ -263,8 +265,8 @@ class Variant(NamedTuple):
     """How one row of the speed table scores: precision None is the plain pipeline; max_chunks and
     max_length override the model's reading (windows per article, tokens per window); student (the
     layers kept, e.g. "024") scores with that distilled student of the model (`newsmon distill
-    --layers 0,2,4`) instead of the model; via_transformers
-    loads the encoder with transformers' AutoModel and AutoTokenizer, as newsmon did before models.bert."""
+    --layers 0,2,4`) instead of the model; via_transformers loads the encoder with transformers'
+    AutoModel and AutoTokenizer, as newsmon did before models.bert."""
 
     precision: str | None
     max_chunks: int | None = None
@@ -312,7 +314,7 @@ def _child(path: Path, variant: str, count: int) -> dict:
     if student:
         path = _student(path, student)
     if via_transformers:
-        _load_via_transformers()
+        _via_transformers().__enter__()  # for the rest of this one-run process
     titles, texts = _articles(count)
     started = time.perf_counter()
     if precision is None:
@@ -374,24 +376,22 @@ def _configured(path: Path, precision: str, max_chunks: int | None, max_length: 
     return classifier
 
 
-def _load_via_transformers() -> None:
-    """From here on, this process loads encoders with transformers (as `Encoder(trainable=True)`)."""
+@contextlib.contextmanager
+def _via_transformers():
+    """Inside, encoders load with transformers (as `Encoder(trainable=True)`), not models.bert."""
     from models import bert
 
-    bert.loadable = lambda location: False
+    loadable, bert.loadable = bert.loadable, lambda location: False
+    try:
+        yield
+    finally:
+        bert.loadable = loadable
 
 
 def _test_f1(path: Path, precision: str, max_chunks: int | None, max_length: int | None,
              via_transformers: bool = False) -> list[str]:
-    if via_transformers:
-        from models import bert
-
-        loadable, bert.loadable = bert.loadable, lambda location: False
-        try:
-            return _test_f1(path, precision, max_chunks, max_length)
-        finally:
-            bert.loadable = loadable
-    classifier = _configured(path, precision, max_chunks, max_length)
+    with _via_transformers() if via_transformers else contextlib.nullcontext():
+        classifier = _configured(path, precision, max_chunks, max_length)
     test = _test_split()
     predictions = classifier.predict([ex.title for ex in test], [ex.text for ex in test], evidence=False)
     scores = prediction_f1([ex.labels for ex in test], [p.labels for p in predictions], classifier.labels)
