@@ -129,8 +129,8 @@ class Encoder:
     def __init__(self, base_model: str, *, max_length: int = 256, batch_size: int = 32,
                  normalize: bool = True, precision: str = "float32", trainable: bool = False) -> None:
         """trainable loads transformers' model (which fine-tuning trains and save_pretrained writes);
-        otherwise a local BERT directory is read by models.bert (0.8 s and 117 MiB less per classify
-        run in benchmarks/README.md, the same vectors within float rounding), anything else by
+        otherwise a local BERT directory is read by models.bert (at least 0.8 s and 117 MiB less per
+        classify run in benchmarks/README.md, the same vectors within float rounding), anything else by
         transformers."""
         import torch
 
