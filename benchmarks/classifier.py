@@ -39,6 +39,7 @@ import functools
 import json
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -261,6 +262,11 @@ def _load(path: Path, precision: str) -> Classifier:
     return classifier
 
 
+# what `newsmon train` distils by default (models.distill.DistillConfig): layers 0 and 3, 768
+# feed-forward neurons, 3 windows of 192 tokens
+DEFAULT_STUDENT = "03-F768"
+
+
 class Variant(NamedTuple):
     """How one row of the speed table scores: precision None is the plain pipeline; max_chunks and
     max_length override the model's reading (windows per article, tokens per window); student (the
@@ -276,10 +282,12 @@ class Variant(NamedTuple):
     via_transformers: bool = False
 
 
+PRODUCTION = "newsmon bfloat16 (auto here), default student: production"
+TRAINED = "newsmon bfloat16, the trained model (production before distillation was the default)"
 VARIANTS = {
     "transformers pipeline": Variant(None, evidence=False),
     "newsmon float32": Variant("float32"),
-    "newsmon bfloat16 (auto here: production)": Variant("bfloat16"),
+    TRAINED: Variant("bfloat16"),
     "newsmon bfloat16, encoder loaded by transformers": Variant("bfloat16", via_transformers=True),
     "newsmon bfloat16, no evidence": Variant("bfloat16", evidence=False),
     "newsmon bfloat16, 2 windows (512 tokens, as the pipeline)": Variant("bfloat16", 2),
@@ -295,8 +303,11 @@ VARIANTS = {
     "newsmon bfloat16, 2-layer student": Variant("bfloat16", student="03"),
     "newsmon bfloat16, 2-layer student, 2 windows": Variant("bfloat16", 2, student="03"),
     "newsmon bfloat16, 2-layer student, first window": Variant("bfloat16", 1, student="03"),
+    "transformers pipeline, default student": Variant(None, evidence=False, student=DEFAULT_STUDENT),
+    "newsmon bfloat16, default student, 8 windows of 256 tokens (as the trained model)":
+        Variant("bfloat16", 8, max_length=256, student=DEFAULT_STUDENT),
+    PRODUCTION: Variant("bfloat16", student=DEFAULT_STUDENT),
 }
-PRODUCTION = "newsmon bfloat16 (auto here: production)"
 
 
 def _flops(config, lengths: list[int]) -> float:
@@ -338,13 +349,16 @@ def _child(path: Path, variant: str, count: int) -> dict:
 
 
 def _student(path: Path, layers: str) -> Path:
-    """The model's student keeping these layers (e.g. "024"), written by `newsmon distill`."""
+    """The model's newest student keeping these layers (e.g. "024", or "03-F768" with 768 feed-forward
+    neurons), written by `newsmon distill` as <version>-L<layers>[-<config hash>]."""
     version = json.loads((path / "config.json").read_text(encoding="utf-8"))["model_version"]
-    student = path.parent / f"{version}-L{layers}"
-    if not (student / "config.json").exists():
-        raise FileNotFoundError(f"no student of {version} with layers {','.join(layers)}: "
-                                f"run `newsmon distill --layers {','.join(layers)}`")
-    return student
+    name = re.compile(rf"{re.escape(version)}-L{re.escape(layers)}(-[0-9a-f]{{6}})?")
+    found = sorted((p for p in path.parent.iterdir() if name.fullmatch(p.name) and (p / "config.json").exists()),
+                   key=lambda p: (p / "config.json").stat().st_mtime)
+    if not found:
+        raise FileNotFoundError(f"no student of {version} keeping layers {layers}: run `newsmon distill` "
+                                f"(e.g. --layers {','.join(layers.split('-')[0])})")
+    return found[-1]
 
 
 def _teacher(path: Path) -> Path:
@@ -449,10 +463,11 @@ def _speed_table(path: Path, labels: tuple[str, ...], count: int, runs: int, con
     console.print(f"ONNX Runtime variants: the encoder exported to ONNX and quantized once, in {conversion} s "
                   f"(not in the timings; files under {ONNX_DIR}); each run loads them.", style="dim")
 
+    grown = PRODUCTION if PRODUCTION in results else TRAINED  # the trained model when it has no student yet
     growth = Table("articles", "seconds", "articles/s", "peak MiB",
-                   title=f"{PRODUCTION}: growth with input size, medians of {runs} runs")
+                   title=f"{grown}: growth with input size, medians of {runs} runs")
     for size in sorted({100, count, 3 * count}):
-        rows = results[PRODUCTION] if size == count else [_run_child(path, PRODUCTION, size) for _ in range(runs)]
+        rows = results[grown] if size == count else [_run_child(path, grown, size) for _ in range(runs)]
         growth.add_row(str(size), f"{statistics.median(r['seconds'] for r in rows):.1f}",
                        f"{statistics.median(size / r['seconds'] for r in rows):.1f}",
                        f"{statistics.median(r['peak_mib'] for r in rows):.0f}")
@@ -530,6 +545,16 @@ def main(argv: list[str] | None = None) -> int:
     for row in _evidence_rows(classifier):
         table.add_row(*row)
     console.print(table)
+    try:
+        student = Classifier.load(_student(path, DEFAULT_STUDENT))
+    except FileNotFoundError as exc:
+        console.print(f"  {exc}: no evidence table for it", style="dim")
+    else:
+        table = Table("label", "evidence method", "flagged", "quote from the planted block", "extra seconds",
+                      title=f"Evidence of the default student {student.version} (float32, its own reading budget)")
+        for row in _evidence_rows(student):
+            table.add_row(*row)
+        console.print(table)
     _speed_table(path, classifier.labels, args.articles, args.runs, console)
     console.print(load_now())
     return 0

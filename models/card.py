@@ -119,11 +119,18 @@ def _distillation_line(config: dict) -> str:
     if not facts:
         return ""
     teacher_f1 = " / ".join(f"{f1:.3f}" for f1 in facts["teacher_f1"].values())
+    ffn = facts.get("ffn", 0)
+    pruned = (f" with {ffn} of their {facts['teacher_ffn']} feed-forward neurons (the ones that mattered most)"
+              if ffn and ffn != facts.get("teacher_ffn") else "")
+    budget = facts.get("teacher_budget")
+    reading = (f" It reads {config['max_chunks']} windows of {config['max_length']} tokens (the teacher "
+               f"{budget[1]} of {budget[0]})." if budget and budget != [config["max_length"], config["max_chunks"]]
+               else "")
     return (f"- **Distilled** from `{facts['teacher']}` (its heads and thresholds): the encoder keeps layers "
-            f"{', '.join(map(str, facts['layers']))} of its {facts['teacher_layers']}, trained "
+            f"{', '.join(map(str, facts['layers']))} of its {facts['teacher_layers']}{pruned}, trained "
             f"{facts['epochs']} epochs to give the teacher's token vectors on {facts['windows']} training "
             f"windows and {facts['made_up_windows']} made-up ones; the teacher's test-split F1 "
-            f"{teacher_f1}; the same labels on {facts['same_labels_as_teacher']:.1%} of test articles.\n")
+            f"{teacher_f1}; the same labels on {facts['same_labels_as_teacher']:.1%} of test articles.{reading}\n")
 
 
 _THRESHOLD_RULES = {

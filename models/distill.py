@@ -1,7 +1,8 @@
 """A smaller, faster encoder distilled from a trained model (`newsmon distill`).
 
 The student is the trained model's own encoder with only some of its layers kept (by default the
-bottom, middle and fourth of six: half the compute). It learns to give the teacher's token vectors
+first and fourth of six) and, optionally, only the feed-forward neurons of those layers that matter
+most (by default half of them): about a quarter of the teacher's compute per token. It learns to give the teacher's token vectors
 for the same window, so everything newsmon builds on them carries over unchanged: the document
 vector, the label and sector heads with their thresholds, the evidence sentences. It reads the
 training split only, as the windows production cuts from each article, plus made-up windows
@@ -13,7 +14,11 @@ squared error of the label and sector logits of each window's pooled vector.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import dataclasses
+import hashlib
+import json
 import random
 import time
 from collections.abc import Callable
@@ -29,13 +34,20 @@ from models.dataset import Example
 from models.encoder import ModelError, bf16_native, quiet_transformers
 from models.evaluate import evaluate
 
-DEFAULT_LAYERS = (0, 2, 4)
 _BATCH = 32
 
 
 @dataclass(frozen=True)
 class DistillConfig:
-    layers: tuple[int, ...] = DEFAULT_LAYERS
+    """The defaults are the student newsmon scores with (benchmarks/README.md: 5x the plain pipeline
+    at test F1 within 0.01 of the teacher)."""
+
+    layers: tuple[int, ...] = (0, 3)
+    ffn: int | None = 768  # feed-forward neurons each kept layer keeps (None: all)
+    # the student's reading budget when it scores (None: the teacher's); it learns on the teacher's
+    # windows and the made-up ones of every length
+    max_length: int | None = 192
+    max_chunks: int | None = 3
     mixes: int = 4000
     epochs: int = 5
     learning_rate: float = 1e-4
@@ -71,6 +83,57 @@ def _check_layers(layers: tuple[int, ...], teacher_layers: int) -> None:
     if len(layers) == teacher_layers:
         raise ModelError(f"layers {','.join(map(str, layers))}: the student must keep fewer than the "
                          f"teacher's {teacher_layers}")
+
+
+def student_version(teacher_version: str, config: DistillConfig) -> str:
+    """<teacher>-L<layers kept>[-F<feed-forward neurons>]-<hash of the whole config>: scores in the
+    warehouse are keyed by version, so two students distilled differently never share one."""
+    digest = hashlib.sha256(json.dumps(dataclasses.asdict(config), sort_keys=True).encode()).hexdigest()[:6]
+    return (f"{teacher_version}-L{''.join(map(str, config.layers))}" + (f"-F{config.ffn}" if config.ffn else "")
+            + f"-{digest}")
+
+
+def _check_ffn(ffn: int | None, teacher_ffn: int) -> None:
+    if ffn is not None and not 0 < ffn < teacher_ffn:
+        raise ModelError(f"ffn {ffn}: keep between 1 and {teacher_ffn - 1} of the teacher's {teacher_ffn} "
+                         "feed-forward neurons per layer")
+
+
+def prune_ffn(student, batches: list[list], keep: int, autocast: Callable = contextlib.nullcontext) -> None:
+    """Keep each layer's `keep` feed-forward neurons that matter most to its output on these [ids,
+    mask, ...] batches: mean |activation| times the norm of the neuron's output weights (what it
+    adds to the layer's output, on average). student (transformers' BertModel) stays a plain BERT,
+    with a smaller intermediate_size."""
+    import torch
+
+    layers = student.encoder.layer
+    sums = [torch.zeros(layer.intermediate.dense.out_features) for layer in layers]
+    tokens = 0
+    hooks = []
+    for k, layer in enumerate(layers):
+        def record(_module, _inputs, output, k=k) -> None:
+            sums[k] += output.float().abs().sum(dim=(0, 1))
+        hooks.append(layer.intermediate.register_forward_hook(record))
+    try:
+        with torch.inference_mode(), autocast():
+            for ids, mask, *_ in batches:  # padding counts too: batches hold inputs of similar length
+                student(input_ids=ids, attention_mask=mask)
+                tokens += ids.numel()
+    finally:
+        for hook in hooks:
+            hook.remove()
+    for k, layer in enumerate(layers):
+        inner, outer = layer.intermediate.dense, layer.output.dense
+        importance = sums[k] / max(tokens, 1) * outer.weight.detach().norm(dim=0)
+        kept = torch.sort(torch.topk(importance, keep).indices).values
+        shrunk_in, shrunk_out = torch.nn.Linear(inner.in_features, keep), torch.nn.Linear(keep, outer.out_features)
+        with torch.no_grad():
+            shrunk_in.weight.copy_(inner.weight[kept])
+            shrunk_in.bias.copy_(inner.bias[kept])
+            shrunk_out.weight.copy_(outer.weight[:, kept])
+            shrunk_out.bias.copy_(outer.bias)
+        layer.intermediate.dense, layer.output.dense = shrunk_in, shrunk_out
+    student.config.intermediate_size = keep
 
 
 class _Distiller:
@@ -190,6 +253,7 @@ def distill(teacher_path: Path, examples: list[Example], config: DistillConfig, 
     encoder = teacher.encoder
     layers = tuple(config.layers)
     _check_layers(layers, encoder.model.config.num_hidden_layers)
+    _check_ffn(config.ffn, encoder.model.config.intermediate_size)
     train_rows = [ex for ex in examples if ex.split == "train"]
     test_rows = [ex for ex in examples if ex.split == "test"]
     if not train_rows or not test_rows:
@@ -198,6 +262,9 @@ def distill(teacher_path: Path, examples: list[Example], config: DistillConfig, 
     torch.manual_seed(config.seed)
 
     distiller = _Distiller(teacher, config)
+    max_length, max_chunks = config.max_length or encoder.max_length, config.max_chunks or teacher.max_chunks
+    if not 16 <= max_length <= encoder.model.config.max_position_embeddings:
+        raise ModelError(f"max_length {max_length}: give 16-{encoder.model.config.max_position_embeddings} tokens")
     windows = encoder.windows([r.title for r in train_rows], [r.text for r in train_rows], teacher.max_chunks)
     mixed = encoder.windows(*made_up_texts(train_rows, config.mixes, rng), 1)
     batches = distiller.batches(windows.ids + mixed.ids)
@@ -214,6 +281,8 @@ def distill(teacher_path: Path, examples: list[Example], config: DistillConfig, 
     student.encoder.layer = torch.nn.ModuleList([student.encoder.layer[i] for i in layers])
     student.config.num_hidden_layers = len(layers)
     student.eval()
+    if config.ffn:
+        prune_ffn(student, batches[::max(1, len(batches) // 24)], config.ffn, distiller.autocast)
     gap_before = distiller.gap(student, held_out)
     distiller.train(student, batches, variance, config, rng, progress)
     gap_after = distiller.gap(student, held_out)
@@ -222,11 +291,12 @@ def distill(teacher_path: Path, examples: list[Example], config: DistillConfig, 
 
     # measured in float32, as training measures the teacher
     student_encoder = copy.copy(encoder)
-    student_encoder.model, student_encoder.precision = student, "float32"
+    student_encoder.model, student_encoder.precision, student_encoder.max_length = student, "float32", max_length
     teacher_encoder = copy.copy(encoder)
     teacher_encoder.precision = "float32"
-    version = f"{teacher.version}-L{''.join(map(str, layers))}"
-    student_config = dict(teacher.config, model_version=version, encoder="encoder", distilled_from=teacher.version)
+    version = student_version(teacher.version, config)
+    student_config = dict(teacher.config, model_version=version, encoder="encoder", distilled_from=teacher.version,
+                          max_length=max_length, max_chunks=max_chunks)
     student_classifier = Classifier(student_config, teacher.coef, teacher.intercept, student_encoder,
                                     sector_head=teacher.sector_head)
     teacher_classifier = Classifier(teacher.config, teacher.coef, teacher.intercept, teacher_encoder,
@@ -237,6 +307,9 @@ def distill(teacher_path: Path, examples: list[Example], config: DistillConfig, 
     student_config["distillation"] = {
         "teacher": teacher.version, "layers": list(layers),
         "teacher_layers": encoder.model.config.num_hidden_layers,
+        "ffn": config.ffn or encoder.model.config.intermediate_size,
+        "teacher_ffn": encoder.model.config.intermediate_size,
+        "teacher_budget": [teacher.config["max_length"], teacher.max_chunks],
         "windows": len(windows.ids), "made_up_windows": len(mixed.ids), "tokens": tokens,
         "epochs": config.epochs, "learning_rate": config.learning_rate, "seed": config.seed,
         "target_precision": precision,

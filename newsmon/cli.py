@@ -170,26 +170,36 @@ def _label_rows(metrics: dict) -> list[tuple[str, dict]]:
 def train(
     with_feedback: Annotated[bool, typer.Option("--with-feedback", help="Add the warehouse's label feedback (newsmon label) to the training split.")] = False,
 ) -> None:
-    """Train the classifier on models/data/ and write an artifact under <data_dir>/models."""
+    """Train the classifier on models/data/ and write an artifact under <data_dir>/models; with
+    model.distill on (the default), then distil it into the faster model that scores."""
     from newsmon import pipeline
 
-    path = pipeline.train_model(_settings(), with_feedback=with_feedback,
-                                progress=lambda m: err.print(f"[dim]{m}[/]"))
-    metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
-    table = Table("label", "precision", "recall", "F1", title=f"test split: {path.name}")
+    settings = _settings()
+    trained, student = pipeline.train_current_model(settings, with_feedback=with_feedback,
+                                                    progress=lambda m: err.print(f"[dim]{m}[/]"))
+    metrics = json.loads((trained / "metrics.json").read_text(encoding="utf-8"))
+    table = Table("label", "precision", "recall", "F1", title=f"test split: {trained.name}")
     for label, m in _label_rows(metrics):
         table.add_row(label, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}")
     out.print(table)
-    out.print(f"model written to {path}")
+    out.print(f"model written to {trained}")
+    if student:
+        _report_student(settings, student)
 
 
 @app.command()
 def distill(
-    layers: Annotated[str, typer.Option(help="Encoder layers the student keeps, bottom first (the default model has 0-5).")] = "0,2,4",
+    layers: Annotated[str, typer.Option(help="Encoder layers the student keeps, bottom first (the default model has 0-5).")] = "0,3",
+    ffn: Annotated[int, typer.Option(min=0, help="Feed-forward neurons each kept layer keeps, the ones that "
+                                            "matter most (the default model has 1536; 0 keeps all).")] = 768,
+    max_length: Annotated[int, typer.Option(min=16, max=512, help="Tokens per window the student reads when it scores.")] = 192,
+    max_chunks: Annotated[int, typer.Option(min=1, help="Windows the student reads per article when it scores.")] = 3,
     epochs: Annotated[int, typer.Option(min=1, help="Passes over the training windows.")] = 5,
 ) -> None:
     """Distil the current model into a smaller, faster one that gives the same verdicts (see the
-    README); the student becomes the current model, the teacher stays beside it."""
+    README); the student becomes the current model, the teacher stays beside it. `newsmon train`
+    does this itself unless model.distill is off."""
+    from models.distill import DistillConfig
     from newsmon import pipeline
 
     try:
@@ -197,11 +207,19 @@ def distill(
     except ValueError:
         raise UserError(f"--layers {layers!r}: give layer numbers separated by commas, e.g. 0,2,4") from None
     settings = _settings()
-    path = pipeline.distill_model(settings, kept, epochs=epochs, progress=lambda m: err.print(f"[dim]{m}[/]"))
+    config = DistillConfig(layers=kept, ffn=ffn or None, max_length=max_length, max_chunks=max_chunks, epochs=epochs)
+    path = pipeline.distill_model(settings, config, progress=lambda m: err.print(f"[dim]{m}[/]"))
+    _report_student(settings, path)
+
+
+def _report_student(settings, path: Path) -> None:
     config = json.loads((path / "config.json").read_text(encoding="utf-8"))
     facts = config["distillation"]
     metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
-    table = Table("label", f"F1, teacher ({facts['teacher_layers']} layers)", f"F1, student ({len(kept)} layers)",
+    layers = len(facts["layers"])
+    shape = f"{layers} layer{'s' if layers > 1 else ''}" + (
+        f", {facts['ffn']} of {facts['teacher_ffn']} feed-forward" if facts.get("ffn", 0) != facts.get("teacher_ffn", 0) else "")
+    table = Table("label", f"F1, teacher ({facts['teacher_layers']} layers)", f"F1, student ({shape})",
                   title=f"test split: {facts['teacher']} -> {path.name}")
     for label, f1 in facts["teacher_f1"].items():
         table.add_row(label, f"{f1:.3f}", f"{metrics[label]['f1']:.3f}")

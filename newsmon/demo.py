@@ -31,9 +31,11 @@ def demo_sources(base_url: str) -> list[Source]:
 
 def demo_settings(base: Settings) -> Settings:
     """The user's settings with the demo's own data dir and no politeness delays for loopback (the
-    private-host allowance is the demo sources' own, not the process's)."""
+    private-host allowance is the demo sources' own, not the process's); a first demo trains its
+    model without distilling it (10 minutes, not 25)."""
     crawl = base.crawl.model_copy(update={"download_delay": 0.0, "autothrottle": False})
-    return base.model_copy(update={"data_dir": base.data_dir / "demo", "crawl": crawl})
+    model = base.model.model_copy(update={"distill": False})
+    return base.model_copy(update={"data_dir": base.data_dir / "demo", "crawl": crawl, "model": model})
 
 
 def run_demo(*, port: int = 0, console: Console, progress: Callable[[str], None]) -> Path:

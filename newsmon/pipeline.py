@@ -473,18 +473,34 @@ def train_model(settings: Settings, *, data_dir: Path | None = None, with_feedba
     return train(examples, config, settings.models_dir, progress=progress)
 
 
-def distill_model(settings: Settings, layers: tuple[int, ...], *, epochs: int = 5, mixes: int = 4000,
-                  data_dir: Path | None = None, progress: Callable[[str], None] = lambda _: None) -> Path:
-    """Distil the current model into a student keeping these encoder layers (models.distill); the
-    student becomes the current model, the teacher stays beside it."""
+def distill_model(settings: Settings, config=None, *, teacher: Path | None = None, data_dir: Path | None = None,
+                  progress: Callable[[str], None] = lambda _: None) -> Path:
+    """Distil the teacher (default: the current model) into a student shaped by config (a
+    models.distill.DistillConfig; its defaults are the student newsmon scores with); the student
+    becomes the current model, the teacher stays beside it."""
+    from dataclasses import replace
+
     from models.dataset import load_examples
     from models.distill import DistillConfig, distill
 
-    teacher = model_path(settings)
+    teacher = teacher or model_path(settings)
     if teacher is None or not teacher.exists():
         raise PipelineError("no trained model to distil: run `newsmon train` first")
-    config = DistillConfig(layers=layers, epochs=epochs, mixes=mixes, seed=settings.model.seed)
+    config = replace(config or DistillConfig(), seed=settings.model.seed)
     return distill(teacher, load_examples(data_dir), config, settings.models_dir, progress=progress)
+
+
+def train_current_model(settings: Settings, *, with_feedback: bool = False, data_dir: Path | None = None,
+                        distill_config=None, progress: Callable[[str], None] = lambda _: None,
+                        ) -> tuple[Path, Path | None]:
+    """Train (train_model); then, with model.distill on and a fine-tuned model, distil it into a
+    student (distill_config, default models.distill's), which scores from then on. Returns the
+    trained model and the student (or None)."""
+    trained = train_model(settings, data_dir=data_dir, with_feedback=with_feedback, progress=progress)
+    if not (settings.model.distill and settings.model.method == "finetune"):
+        return trained, None
+    progress("distilling it into the smaller model that scores from now on (model.distill; ~15 min here)")
+    return trained, distill_model(settings, distill_config, teacher=trained, data_dir=data_dir, progress=progress)
 
 
 def ensure_model(settings: Settings, progress: Callable[[str], None] = lambda _: None) -> Path:
@@ -494,7 +510,8 @@ def ensure_model(settings: Settings, progress: Callable[[str], None] = lambda _:
         if settings.model.path:
             raise PipelineError(f"no trained model at {settings.model.path}")
         progress("no trained model yet: training one")
-        path = train_model(settings, progress=progress)
+        trained, student = train_current_model(settings, progress=progress)
+        path = student or trained
     return path
 
 

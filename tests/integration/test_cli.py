@@ -162,12 +162,15 @@ def test_digest_on_an_outdated_warehouse_asks_for_migrate(tmp_path):
 def test_distill_mistakes_are_one_line_and_write_nothing(tmp_path, model_settings):
     data_dir = model_settings.data_dir
     before = sorted(p.name for p in model_settings.models_dir.iterdir())
-    for layers, message in (("a,b", "error: --layers 'a,b': give layer numbers separated by commas, e.g. 0,2,4"),
-                            ("0,9", "error: layers 0,9: the teacher has layers 0-5"),
-                            ("2,0", "error: layers 2,0: give each layer once, bottom first"),
-                            ("0,1,2,3,4,5", "error: layers 0,1,2,3,4,5: the student must keep fewer than the "
-                                            "teacher's 6")):
-        result = newsmon("distill", "--layers", layers, data_dir=data_dir)
+    for args, message in ((["--layers", "a,b"], "error: --layers 'a,b': give layer numbers separated by commas, "
+                                                "e.g. 0,2,4"),
+                          (["--layers", "0,9"], "error: layers 0,9: the teacher has layers 0-5"),
+                          (["--layers", "2,0"], "error: layers 2,0: give each layer once, bottom first"),
+                          (["--layers", "0,1,2,3,4,5"], "error: layers 0,1,2,3,4,5: the student must keep fewer "
+                                                        "than the teacher's 6"),
+                          (["--ffn", "1536"], "error: ffn 1536: keep between 1 and 1535 of the teacher's 1536 "
+                                              "feed-forward neurons per layer")):
+        result = newsmon("distill", *args, data_dir=data_dir)
         assert result.returncode == 1
         assert result.stderr.strip().splitlines() == [message]
     assert sorted(p.name for p in model_settings.models_dir.iterdir()) == before

@@ -34,9 +34,18 @@ def _small_data_dir(tmp_path, per_stratum: int = 12):
 
 
 def test_finetuned_artifact_carries_its_encoder_and_predicts(tmp_path):
+    from models.distill import DistillConfig
+
     settings = Settings(data_dir=tmp_path, model=ModelSettings(method="finetune", epochs=1))
-    path = pipeline.train_model(settings, data_dir=_small_data_dir(tmp_path))
+    small = _small_data_dir(tmp_path)
+    # as `newsmon train` does: train, then (model.distill on by default) distil the student that scores
+    path, student = pipeline.train_current_model(settings, data_dir=small,
+                                                 distill_config=DistillConfig(epochs=1, mixes=20))
     assert path.name.startswith("finetune-")
+    assert student is not None and student.name.startswith(f"{path.name}-L03-F768-")
+    assert (tmp_path / "models" / "LATEST").read_text() == student.name
+    assert pipeline.model_path(settings) == student
+    (tmp_path / "models" / "LATEST").write_text(path.name)
     config = json.loads((path / "config.json").read_text())
     assert (path / "encoder" / "config.json").exists()
     assert config["normalize"] is False and config["encoder"] == "encoder"
@@ -53,7 +62,8 @@ def test_finetuned_artifact_carries_its_encoder_and_predicts(tmp_path):
 def test_training_is_reproducible_with_the_fixed_seed(tmp_path):
     small = _small_data_dir(tmp_path, per_stratum=8)
     settings = Settings(data_dir=tmp_path / "one", model=ModelSettings(method="frozen"))
-    first = pipeline.train_model(settings, data_dir=small)
+    first, student = pipeline.train_current_model(settings, data_dir=small)
+    assert student is None  # the frozen method is the quick one: no distillation after it
     again = pipeline.train_model(Settings(data_dir=tmp_path / "two", model=ModelSettings(method="frozen")),
                                  data_dir=small)
     assert again.name == first.name
@@ -103,15 +113,22 @@ def test_train_with_feedback_adds_corrections_to_the_training_split(tmp_path):
 
 
 def test_distilled_student_learns_the_teachers_vectors_and_becomes_current(model_settings, tmp_path):
+    from models.distill import DistillConfig, student_version
     from models.encoder import ModelError
 
     teacher = pipeline.model_path(model_settings)
     progress: list[str] = []
-    path = pipeline.distill_model(model_settings, (0, 3), epochs=6, mixes=240,
+    # the default student: two layers, half their feed-forward neurons, a reading budget of its own
+    path = pipeline.distill_model(model_settings, DistillConfig(epochs=6, mixes=240),
                                   data_dir=_small_data_dir(tmp_path, per_stratum=6), progress=progress.append)
     facts = json.loads((path / "config.json").read_text())["distillation"]
-    assert path.name == f"{teacher.name}-L03" and facts["teacher"] == teacher.name
-    assert json.loads((path / "encoder" / "config.json").read_text())["num_hidden_layers"] == 2
+    assert path.name == student_version(teacher.name, DistillConfig(epochs=6, mixes=240))
+    assert path.name.startswith(f"{teacher.name}-L03-F768-") and facts["teacher"] == teacher.name
+    # distilled any other way, it is another version (the warehouse keys scores by version)
+    assert student_version(teacher.name, DistillConfig(epochs=5, mixes=240)) != path.name
+    encoder_config = json.loads((path / "encoder" / "config.json").read_text())
+    assert (encoder_config["num_hidden_layers"], encoder_config["intermediate_size"]) == (2, 768)
+    assert facts["teacher_budget"] == [256, 8]
     # it learned, from a few dozen articles: its loss fell, and on the held-out test split its window
     # logits moved toward the teacher's
     losses = [float(m.split("token loss ")[1].split(",")[0]) for m in progress if m.startswith("epoch ")]
@@ -120,9 +137,14 @@ def test_distilled_student_learns_the_teachers_vectors_and_becomes_current(model
     assert (model_settings.models_dir / "LATEST").read_text() == path.name
     student, original = Classifier.load(path), Classifier.load(teacher)
     assert student.thresholds.tolist() == original.thresholds.tolist() and student.sectors == original.sectors
+    assert (student.encoder.max_length, student.max_chunks) == (192, 3)  # it scores as it was distilled
+    assert (original.encoder.max_length, original.max_chunks) == (256, 8)
     (prediction,) = student.predict(["Harbour cranes now scheduled by a model"], ["The port says waits fell."])
     assert set(prediction.scores) == {"integration", "decentralization"}
-    assert f"**Distilled** from `{teacher.name}`" in (path / "MODEL_CARD.md").read_text()
+    card = (path / "MODEL_CARD.md").read_text()
+    assert f"**Distilled** from `{teacher.name}`" in card
+    assert "with 768 of their 1536 feed-forward neurons" in card
+    assert "It reads 3 windows of 192 tokens (the teacher 8 of 256)." in card
     # the current model is now the student: distilling it again is refused, in one line
     with pytest.raises(ModelError, match="itself a distilled student"):
-        pipeline.distill_model(model_settings, (0,))
+        pipeline.distill_model(model_settings, DistillConfig(layers=(0,)))

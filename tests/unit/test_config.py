@@ -42,3 +42,14 @@ def test_invalid_value_is_refused(monkeypatch):
     monkeypatch.setenv("NEWSMON_CRAWL__DOWNLOAD_TIMEOUT", "-1")
     with pytest.raises(ValidationError):
         Settings()
+
+
+def test_training_distils_by_default_but_a_first_demo_does_not(monkeypatch):
+    from newsmon.demo import demo_settings
+
+    monkeypatch.delenv("NEWSMON_MODEL__DISTILL", raising=False)
+    assert Settings().model.distill is True
+    demo = demo_settings(Settings())
+    assert demo.model.distill is False and demo.model.method == Settings().model.method
+    monkeypatch.setenv("NEWSMON_MODEL__DISTILL", "false")
+    assert Settings().model.distill is False
