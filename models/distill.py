@@ -2,9 +2,10 @@
 
 The student is the trained model's own encoder with only some of its layers kept (by default the
 first and fourth of six) and, optionally, only the feed-forward neurons of those layers that matter
-most (by default half of them): about a quarter of the teacher's compute per token. It learns to give the teacher's token vectors
-for the same window, so everything newsmon builds on them carries over unchanged: the document
-vector, the label and sector heads with their thresholds, the evidence sentences. It reads the
+most (by default half of them): about a quarter of the teacher's compute per token. It learns to
+give the teacher's token vectors for the same window, so everything newsmon builds on them carries
+over unchanged: the document vector, the label and sector heads with their thresholds, the
+evidence sentences. It reads the
 training split only, as the windows production cuts from each article, plus made-up windows
 (sentences drawn from one or two training articles, shuffled, 25-200 words) so that it sees more
 of the teacher than 1,464 texts. The targets are the teacher's token vectors at the precision
