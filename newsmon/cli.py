@@ -199,7 +199,6 @@ def distill(
     """Distil the current model into a smaller, faster one that gives the same verdicts (see the
     README); the student becomes the current model, the teacher stays beside it. `newsmon train`
     does this itself unless model.distill is off."""
-    from models.distill import DistillConfig
     from newsmon import pipeline
 
     try:
@@ -207,8 +206,8 @@ def distill(
     except ValueError:
         raise UserError(f"--layers {layers!r}: give layer numbers separated by commas, e.g. 0,2,4") from None
     settings = _settings()
-    config = DistillConfig(layers=kept, ffn=ffn or None, max_length=max_length, max_chunks=max_chunks, epochs=epochs)
-    path = pipeline.distill_model(settings, config, progress=lambda m: err.print(f"[dim]{m}[/]"))
+    path = pipeline.distill_model(settings, layers=kept, ffn=ffn or None, max_length=max_length, max_chunks=max_chunks,
+                                  epochs=epochs, progress=lambda m: err.print(f"[dim]{m}[/]"))
     _report_student(settings, path)
 
 

@@ -474,10 +474,11 @@ def train_model(settings: Settings, *, data_dir: Path | None = None, with_feedba
 
 
 def distill_model(settings: Settings, config=None, *, teacher: Path | None = None, data_dir: Path | None = None,
-                  progress: Callable[[str], None] = lambda _: None) -> Path:
+                  progress: Callable[[str], None] = lambda _: None, **fields) -> Path:
     """Distil the teacher (default: the current model) into a student shaped by config (a
-    models.distill.DistillConfig; its defaults are the student newsmon scores with); the student
-    becomes the current model, the teacher stays beside it."""
+    models.distill.DistillConfig, whose defaults are the student newsmon scores with) with fields
+    replaced (layers=..., ffn=..., ...); the student becomes the current model, the teacher stays
+    beside it."""
     from dataclasses import replace
 
     from models.dataset import load_examples
@@ -486,7 +487,7 @@ def distill_model(settings: Settings, config=None, *, teacher: Path | None = Non
     teacher = teacher or model_path(settings)
     if teacher is None or not teacher.exists():
         raise PipelineError("no trained model to distil: run `newsmon train` first")
-    config = replace(config or DistillConfig(), seed=settings.model.seed)
+    config = replace(config or DistillConfig(), **fields, seed=settings.model.seed)
     return distill(teacher, load_examples(data_dir), config, settings.models_dir, progress=progress)
 
 
