@@ -189,25 +189,30 @@ def train(
 
 @app.command()
 def distill(
-    layers: Annotated[str, typer.Option(help="Encoder layers the student keeps, bottom first (the default model has 0-5).")] = "0,3",
-    ffn: Annotated[int, typer.Option(min=0, help="Feed-forward neurons each kept layer keeps, the ones that "
-                                            "matter most (the default model has 1536; 0 keeps all).")] = 768,
-    max_length: Annotated[int, typer.Option(min=16, max=512, help="Tokens per window the student reads when it scores.")] = 192,
-    max_chunks: Annotated[int, typer.Option(min=1, help="Windows the student reads per article when it scores.")] = 3,
-    epochs: Annotated[int, typer.Option(min=1, help="Passes over the training windows.")] = 5,
+    layers: Annotated[str | None, typer.Option(help="Encoder layers the student keeps, bottom first (the default model has 0-5; default 0,3).")] = None,
+    ffn: Annotated[int | None, typer.Option(min=0, help="Feed-forward neurons each kept layer keeps, the ones that "
+                                            "matter most (the default model has 1536; default 768; 0 keeps all).")] = None,
+    max_length: Annotated[int | None, typer.Option(min=16, max=512, help="Tokens per window the student reads when it scores (default 192).")] = None,
+    max_chunks: Annotated[int | None, typer.Option(min=1, help="Windows the student reads per article when it scores (default 3).")] = None,
+    epochs: Annotated[int | None, typer.Option(min=1, help="Passes over the training windows (default 5).")] = None,
 ) -> None:
     """Distil the current model into a smaller, faster one that gives the same verdicts (see the
     README); the student becomes the current model, the teacher stays beside it. `newsmon train`
-    does this itself unless model.distill is off."""
+    does this itself unless model.distill is off. Options left out keep models.distill's defaults,
+    the student `newsmon train` makes."""
     from newsmon import pipeline
 
-    try:
-        kept = tuple(int(x) for x in layers.split(","))
-    except ValueError:
-        raise UserError(f"--layers {layers!r}: give layer numbers separated by commas, e.g. 0,2,4") from None
+    given = {"max_length": max_length, "max_chunks": max_chunks, "epochs": epochs}
+    shape: dict = {name: value for name, value in given.items() if value is not None}
+    if layers is not None:
+        try:
+            shape["layers"] = tuple(int(x) for x in layers.split(","))
+        except ValueError:
+            raise UserError(f"--layers {layers!r}: give layer numbers separated by commas, e.g. 0,2,4") from None
+    if ffn is not None:
+        shape["ffn"] = ffn or None  # 0: keep every neuron
     settings = _settings()
-    path = pipeline.distill_model(settings, layers=kept, ffn=ffn or None, max_length=max_length, max_chunks=max_chunks,
-                                  epochs=epochs, progress=lambda m: err.print(f"[dim]{m}[/]"))
+    path = pipeline.distill_model(settings, progress=lambda m: err.print(f"[dim]{m}[/]"), **shape)
     _report_student(settings, path)
 
 
