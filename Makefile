@@ -7,17 +7,28 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup test test-fast run demo bench lint clean airflow system-packages
+.PHONY: setup install test test-fast run demo bench lint clean airflow system-packages
+
+# The install, spelled the same in the Dockerfile (tests/unit/test_install.py checks that they agree).
+TORCH := torch==2.13.0
+TORCH_INDEX := https://download.pytorch.org/whl/cpu
+EXTRAS := dev,airflow
+CONSTRAINTS := constraints.txt
 
 setup: $(STAMP)
+install: $(STAMP)
 
-# Rebuilt when pyproject.toml or the pins change. torch's CPU wheel goes in first: a bare torch
-# requirement would otherwise resolve to a multi-GB CUDA build.
-$(STAMP): pyproject.toml constraints.txt
+# Rebuilt when pyproject.toml or the pins change. torch goes in first, alone, as its CPU build:
+# from a local wheel where pip is configured with one (find-links; nothing leaves the machine),
+# else from PyTorch's CPU index, since PyPI's x86-64 torch is a multi-GB CUDA build. The project
+# install then finds torch satisfied and adds its dependencies from the ordinary index.
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,airflow]'
+	$(BIN)/python -m pip install --quiet --no-deps --no-index $(TORCH) 2>/dev/null \
+		|| { echo "no local $(TORCH) wheel: taking its CPU build from $(TORCH_INDEX)"; \
+		     $(BIN)/python -m pip install --quiet --no-deps --index-url $(TORCH_INDEX) $(TORCH); }
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
 # Debian packages the slow tests use: PostgreSQL's server (the DuckLake catalog) and Chromium
