@@ -100,6 +100,21 @@ class EmailSettings(BaseModel):
         return value
 
 
+class AlertSettings(BaseModel):
+    """Alerts when a scheduled day goes wrong (newsmon.alerts), sent with the email group's SMTP server."""
+
+    # a day whose failed crawls are more than this share of its sources fails its check_health task
+    max_failed_share: float = Field(0.5, ge=0, le=1, description="share of a day's sources that may fail")
+    # empty: the digest's recipients
+    recipients: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    subject_prefix: str = "[newsmon]"
+
+    @field_validator("recipients", mode="before")
+    @classmethod
+    def _split_recipients(cls, value: object) -> object:
+        return EmailSettings._split_recipients(value)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="NEWSMON_",
@@ -113,6 +128,7 @@ class Settings(BaseSettings):
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
+    alert: AlertSettings = Field(default_factory=AlertSettings)
 
     @classmethod
     def settings_customise_sources(
