@@ -1,21 +1,30 @@
-"""Daily pipeline: crawl every enabled source (one mapped task each), load, classify, cluster.
+"""Daily pipeline: crawl every enabled source (one mapped task each), load, check, classify, cluster.
 
 A run covers one day, its data interval (a manual run triggered without a logical date has none,
 and covers the last whole UTC day before it): its staging run id is the day's date and its crawls
 stage only articles published that day, so a backfill fills each past day.
-Crawls share the `newsmon_crawl` pool; the steps that write the warehouse share the one-slot
+Crawls share the `newsmon_crawl` pool; the steps that use the warehouse share the one-slot
 `newsmon_warehouse` pool, which keeps backfill runs (outside max_active_runs) to one writer.
 Both pools are in dags/pools.json: `airflow pools import dags/pools.json`.
+The load runs whatever became of the crawls and records the missing ones; `check_health` turns the
+run red when too many sources failed or one is broken. A failed task mails one alert.
+Manual runs take params: `sources` (crawl only these) and `rescore` (score history again).
 """
 
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
+from airflow.sdk import Asset, CronDataIntervalTimetable, Param, TriggerRule, dag, task
+
+from newsmon.alerts import on_dag_failure, on_task_failure
 
 WAREHOUSE = Asset(name="newsmon_warehouse", uri="file:///newsmon/warehouse")
 CRAWL_POOL = "newsmon_crawl"
 WAREHOUSE_POOL = "newsmon_warehouse"
+# the warehouse steps are idempotent: a DuckDB file held by an analyst longer than the lock
+# timeout is waited out (1, 2, 4 minutes) instead of leaving the day unloaded
+WAREHOUSE_RETRIES = {"pool": WAREHOUSE_POOL, "retries": 3, "retry_delay": timedelta(minutes=1),
+                     "retry_exponential_backoff": 2.0, "max_retry_delay": timedelta(minutes=10)}
 
 
 @dag(
@@ -25,7 +34,15 @@ WAREHOUSE_POOL = "newsmon_warehouse"
     catchup=False,
     max_active_runs=1,
     tags=["newsmon"],
-    default_args={"owner": "newsmon", "retries": 0},
+    default_args={"owner": "newsmon", "retries": 0, "execution_timeout": timedelta(minutes=5),
+                  "on_failure_callback": on_task_failure},
+    on_failure_callback=on_dag_failure,
+    params={
+        "sources": Param([], type="array", items={"type": "string"},
+                         description="crawl only these sources of sources.yaml (empty: every enabled one)"),
+        "rescore": Param(False, type="boolean",
+                         description="also score the history scored by earlier model versions"),
+    },
     doc_md=__doc__,
 )
 def newsmon_daily():
@@ -37,12 +54,12 @@ def newsmon_daily():
         return {"run_id": start.date().isoformat(), "since": start, "until": end}
 
     @task
-    def list_sources() -> list[str]:
-        """Names of the enabled sources in sources.yaml."""
+    def list_sources(params=None) -> list[str]:
+        """Names of the enabled sources in sources.yaml, or the run's `sources` param."""
         from newsmon import pipeline
         from newsmon.config import get_settings
 
-        return pipeline.enabled_source_names(get_settings())
+        return pipeline.sources_to_crawl(get_settings(), params["sources"])
 
     @task(pool=CRAWL_POOL, retries=2, retry_delay=timedelta(minutes=2), retry_exponential_backoff=2.0,
           execution_timeout=timedelta(minutes=30))
@@ -54,23 +71,31 @@ def newsmon_daily():
         return pipeline.crawl_named_source(get_settings(), source, run_id=day["run_id"], since=day["since"],
                                            until=day["until"])
 
-    @task(pool=WAREHOUSE_POOL)
-    def load_staging(day: dict, results: list[dict]) -> int:
-        """Upsert the day's staging files into the warehouse (the single writer)."""
+    @task(trigger_rule=TriggerRule.ALL_DONE, execution_timeout=timedelta(minutes=30), **WAREHOUSE_RETRIES)
+    def load_staging(day: dict, sources: list[str]) -> dict:
+        """Upsert the day's staging files into the warehouse; a crawl that left nothing is recorded as missing."""
         from newsmon import pipeline
         from newsmon.config import get_settings
 
-        return pipeline.load_named_run(get_settings(), run_id=day["run_id"])
+        return pipeline.load_day(get_settings(), run_id=day["run_id"], expected=sources)
 
-    @task(pool=WAREHOUSE_POOL)
-    def classify_articles(loaded: int) -> int:
-        """Score every article the current model has not scored yet."""
+    @task(pool=WAREHOUSE_POOL, execution_timeout=timedelta(minutes=10))
+    def check_health(day: dict, loaded: dict) -> str:
+        """Fail the run when too many of the day's sources failed or one is broken, naming them."""
         from newsmon import pipeline
         from newsmon.config import get_settings
 
-        return pipeline.classify_new(get_settings())
+        return pipeline.check_health(get_settings(), day["run_id"]).message()
 
-    @task(pool=WAREHOUSE_POOL, outlets=[WAREHOUSE])
+    @task(execution_timeout=timedelta(minutes=60), **WAREHOUSE_RETRIES)
+    def classify_articles(loaded: dict, params=None) -> int:
+        """Score every article the current model has not scored yet (never trains: no model fails)."""
+        from newsmon import pipeline
+        from newsmon.config import get_settings
+
+        return pipeline.classify_new(get_settings(), rescore=params["rescore"])
+
+    @task(outlets=[WAREHOUSE], execution_timeout=timedelta(minutes=30), **WAREHOUSE_RETRIES)
     def cluster_stories(scored: int) -> int:
         """Group the new articles into stories (the same news from several outlets)."""
         from newsmon import pipeline
@@ -79,8 +104,12 @@ def newsmon_daily():
         return pipeline.cluster_new(get_settings())
 
     day = resolve_day()
-    crawled = crawl_source.partial(day=day).expand(source=list_sources())
-    cluster_stories(classify_articles(load_staging(day, crawled)))
+    sources = list_sources()
+    crawled = crawl_source.partial(day=day).expand(source=sources)
+    loaded = load_staging(day, sources)
+    crawled >> loaded
+    check_health(day, loaded)
+    cluster_stories(classify_articles(loaded))
 
 
 newsmon_daily()

@@ -112,8 +112,8 @@ def run(
     since_at = _parse_date(since, "--since")
     results = _crawl_with_progress(sources, run_id, since_at)
     report = pipeline.load_run(settings, run_id, sources, results)
-    pipeline.ensure_model(settings, progress=lambda m: err.print(f"[dim]{m}[/]"))
-    scored = _classify_with_progress()
+    model = pipeline.model_for_run(settings, report.inserted, progress=lambda m: err.print(f"[dim]{m}[/]"))
+    scored = _classify_with_progress() if model else 0
     with _progress() as progress:
         progress.add_task("grouping articles into stories", total=None)
         clustered = pipeline.cluster_new(settings)

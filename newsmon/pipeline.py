@@ -198,11 +198,13 @@ def _keep_window(result: CrawlResult, summary: Path, until: datetime) -> CrawlRe
 
 
 def crawl_source(source: Source, *, run_id: str, settings: Settings,
-                 since: datetime | None = None, until: datetime | None = None) -> CrawlResult:
+                 since: datetime | None = None, until: datetime | None = None,
+                 on_log: Callable[[str], None] | None = None) -> CrawlResult:
     """Crawl one source in a subprocess; never raises for the source's own failures.
 
     `since`/`until` bound the crawl to a window (a DAG run's data interval): listing entries dated
-    before `since` are skipped, articles published at or after `until` are not staged."""
+    before `since` are skipped, articles published at or after `until` are not staged. on_log gets
+    each line this crawl adds to its Scrapy log, while it runs (an Airflow task's logger)."""
     since = utc_naive(since) if since else None
     until = utc_naive(until) if until else None
     directory = run_dir(settings, run_id)
@@ -232,10 +234,11 @@ def crawl_source(source: Source, *, run_id: str, settings: Settings,
     failed = CrawlResult(source=source.name, run_id=run_id, staging_path=str(staging), ok=False,
                          started_at=started)
     try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "crawlers.run", str(spec_path)],
-            capture_output=True, text=True, timeout=settings.crawl.source_timeout,
-        )
+        with _following(directory / f"{source.name}.log", on_log):
+            proc = subprocess.run(
+                [sys.executable, "-m", "crawlers.run", str(spec_path)],
+                capture_output=True, text=True, timeout=settings.crawl.source_timeout,
+            )
     except subprocess.TimeoutExpired:
         result = replace(failed, error=f"timeout: crawl exceeded {settings.crawl.source_timeout:.0f} s",
                          finished_at=datetime.now(UTC).replace(tzinfo=None))
@@ -247,6 +250,45 @@ def crawl_source(source: Source, *, run_id: str, settings: Settings,
         else:
             result = CrawlResult.from_record(json.loads(summary.read_text(encoding="utf-8")))
     return _keep_window(result, summary, until) if until else result
+
+
+@contextmanager
+def _following(log: Path, on_log: Callable[[str], None] | None, interval: float = 0.5):
+    """Hand on_log each line appended to log while the block runs (the Scrapy log appends across
+    reruns of a day, so only this crawl's lines), the last ones after it ends."""
+    if on_log is None:
+        yield
+        return
+    import threading
+
+    offset = log.stat().st_size if log.exists() else 0
+    stop = threading.Event()
+
+    def follow() -> None:
+        nonlocal offset
+        pending = b""
+        while True:
+            stopping = stop.wait(interval)
+            if log.exists():
+                with log.open("rb") as handle:
+                    handle.seek(offset)
+                    chunk = handle.read()
+                offset += len(chunk)
+                *lines, pending = (pending + chunk).split(b"\n")
+                for line in lines:
+                    on_log(line.decode("utf-8", "replace").rstrip())
+            if stopping:
+                if pending.strip():
+                    on_log(pending.decode("utf-8", "replace").rstrip())
+                return
+
+    thread = threading.Thread(target=follow, name=f"follow {log.name}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(10)
 
 
 def crawl_sources(sources: Iterable[Source], *, run_id: str, settings: Settings,
@@ -270,13 +312,30 @@ def enabled_source_names(settings: Settings) -> list[str]:
     return [s.name for s in load_sources(settings.sources_file) if s.enabled]
 
 
+def sources_to_crawl(settings: Settings, names: Iterable[str] | None = None) -> list[str]:
+    """The enabled sources of sources.yaml, or only `names` (a manual run's subset, which may name a
+    disabled source); an unknown name is one line naming it."""
+    names = list(names or [])
+    if not names:
+        return enabled_source_names(settings)
+    known = {s.name for s in load_sources(settings.sources_file)}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise PipelineError(f"unknown source(s) {', '.join(map(repr, unknown))}: not in {settings.sources_file}")
+    return list(dict.fromkeys(names))
+
+
 def crawl_named_source(settings: Settings, name: str, *, run_id: str,
                        since: datetime | None = None, until: datetime | None = None) -> dict:
     """Crawl one source of sources.yaml by name; returns a small summary (for XCom)."""
+    import logging
+
     by_name = {s.name: s for s in load_sources(settings.sources_file)}
     if name not in by_name:
         raise PipelineError(f"no source named {name!r} in {settings.sources_file}")
-    result = crawl_source(by_name[name], run_id=run_id, settings=settings, since=since, until=until)
+    log = logging.getLogger("newsmon.crawl")  # in a task, its Airflow log shows the Scrapy log
+    result = crawl_source(by_name[name], run_id=run_id, settings=settings, since=since, until=until,
+                          on_log=lambda line: log.info("%s", line))
     return {"source": result.source, "ok": result.ok, "articles": result.articles,
             "staging_path": result.staging_path, "error": result.error}
 
@@ -419,6 +478,72 @@ def load_named_run(settings: Settings, *, run_id: str) -> int:
     return load_run(settings, run_id, load_sources(settings.sources_file)).read
 
 
+def load_day(settings: Settings, *, run_id: str, expected: Iterable[str]) -> dict:
+    """Load a scheduled day's staging (load_named_run), recording every expected source whose crawl
+    left nothing (its task failed, timed out or never ran) as a failed crawl, so the day has no
+    silent gap. Returns counts and the missing sources (for XCom)."""
+    expected = list(expected)
+    directory = run_dir(settings, run_id)
+    directory.mkdir(parents=True, exist_ok=True)  # no crawl got as far as starting: all missing
+    results = staged_results(settings, run_id)
+    staged = {r.source for r in results}
+    now = datetime.now(UTC).replace(tzinfo=None)
+    missing = [name for name in expected if name not in staged]
+    results += [CrawlResult(source=name, run_id=run_id, ok=False, staging_path=str(directory / f"{name}.jsonl"),
+                            error="missing: the crawl task did not finish (failed, timed out or never ran)",
+                            started_at=now, finished_at=now) for name in missing]
+    report = load_run(settings, run_id, load_sources(settings.sources_file), results)
+    if missing:
+        _warn(f"run {run_id}: no crawl result from {', '.join(missing)}; recorded as failed")
+    return {"read": report.read, "inserted": report.inserted, "crawl_runs": report.crawl_runs, "missing": missing}
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    run_id: str
+    sources: int
+    failed: list[tuple[str, str]]  # (source, error) of this run's failed crawls
+    broken: list[tuple[str, str]]  # (source, last error) of sources whose last 3 runs saw nothing
+    max_failed_share: float
+
+    @property
+    def ok(self) -> bool:
+        return not self.broken and len(self.failed) <= self.max_failed_share * self.sources
+
+    def message(self) -> str:
+        """What went wrong, one source a line with its last error (each cut to one short line)."""
+        lines = []
+        if len(self.failed) > self.max_failed_share * self.sources:
+            lines.append(f"run {self.run_id}: {len(self.failed)} of {self.sources} sources failed "
+                         f"(more than {self.max_failed_share:.0%}):")
+            lines += [f"  {name}: {_short(error)}" for name, error in self.failed]
+        if self.broken:
+            lines.append(f"{len(self.broken)} source(s) broken (their last 3 runs saw nothing):")
+            lines += [f"  {name}: {_short(error)}" for name, error in self.broken]
+        return "\n".join(lines) or f"run {self.run_id}: {self.sources - len(self.failed)} of {self.sources} sources ok"
+
+
+def _short(error: str | None, limit: int = 200) -> str:
+    text = " ".join((error or "no error recorded").split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def check_health(settings: Settings, run_id: str) -> HealthReport:
+    """The day's crawls against NEWSMON_ALERT__MAX_FAILED_SHARE, and the sources source_health
+    calls broken; raise PipelineError with the report's message when the day went wrong."""
+    with warehouse(settings, read_only=True) as con:
+        runs = con.execute("select source, ok, error from crawl_runs where run_id = ? order by source",
+                           [run_id]).fetchall()
+        # only this day's sources: one removed from sources.yaml stays broken in the view forever
+        broken = con.execute("select source, last_error from source_health where broken and source in"
+                             " (select source from crawl_runs where run_id = ?) order by source", [run_id]).fetchall()
+    report = HealthReport(run_id=run_id, sources=len(runs), failed=[(s, e) for s, ok, e in runs if not ok],
+                          broken=broken, max_failed_share=settings.alert.max_failed_share)
+    if not report.ok:
+        raise PipelineError(report.message())
+    return report
+
+
 # ---------------------------------------------------------------- model
 
 def model_path(settings: Settings) -> Path | None:
@@ -504,12 +629,22 @@ def train_current_model(settings: Settings, *, with_feedback: bool = False, data
     return trained, distill_model(settings, distill_config, teacher=trained, data_dir=data_dir, progress=progress)
 
 
-def ensure_model(settings: Settings, progress: Callable[[str], None] = lambda _: None) -> Path:
-    """The current model's path, training one first when none exists."""
+def has_model(settings: Settings) -> bool:
+    path = model_path(settings)
+    return path is not None and path.exists()
+
+
+def ensure_model(settings: Settings, progress: Callable[[str], None] = lambda _: None, *,
+                 train: bool = True) -> Path:
+    """The current model's path (model_path: data/models, else the one shipped with newsmon);
+    when there is none, train one, or with train=False (a scheduled task, which must not train
+    for half an hour) fail with one line saying to."""
     path = model_path(settings)
     if path is None or not path.exists():
         if settings.model.path:
             raise PipelineError(f"no trained model at {settings.model.path}")
+        if not train:
+            raise PipelineError(f"no trained model in {settings.models_dir}: run `newsmon train` first")
         progress("no trained model yet: training one")
         trained, student = train_current_model(settings, progress=progress)
         path = student or trained
@@ -626,10 +761,22 @@ def history_pending(settings: Settings) -> int:
         return history_without_scores(con, current[0]) if current else 0
 
 
-def classify_new(settings: Settings, progress: Callable[[str], None] = lambda _: None) -> int:
-    """Train a model if there is none, then score what it has not scored."""
-    ensure_model(settings, progress=progress)
-    return classify_warehouse(settings)
+def classify_new(settings: Settings, progress: Callable[[str], None] = lambda _: None, *,
+                 train: bool = False, rescore: bool = False) -> int:
+    """Score what the current model has not scored (with rescore, also the history scored by earlier
+    versions). Without a model: train one when asked, else fail with one line (a scheduled task)."""
+    ensure_model(settings, progress=progress, train=train)
+    return classify_warehouse(settings, rescore=rescore)
+
+
+def model_for_run(settings: Settings, new_articles: int,
+                  progress: Callable[[str], None] = lambda _: None) -> Path | None:
+    """The model a run scores with: the current one; when there is none, one trained now if the run
+    brought new articles, else None (nothing to score is no reason to train for minutes)."""
+    if has_model(settings) or new_articles:
+        return ensure_model(settings, progress=progress)
+    progress("no trained model and no new articles: nothing scored (`newsmon train` builds the model)")
+    return None
 
 
 def _metrics_of(classifier) -> dict | None:
@@ -738,9 +885,10 @@ def render_digest_preview(settings: Settings, week: str, out: Path) -> Path:
     return out
 
 
-def send_weekly_digest(settings: Settings, run_date: date) -> dict:
-    """The scheduled send: the last complete ISO week before run_date; a small, XCom-safe result."""
-    result = send_digest(settings, last_complete_week(run_date))
+def send_weekly_digest(settings: Settings, run_date: date, *, week: str | None = None, force: bool = False) -> dict:
+    """The scheduled send: the last complete ISO week before run_date (or `week`, a manual run's
+    choice; force sends a week already sent again); a small, XCom-safe result."""
+    result = send_digest(settings, week or last_complete_week(run_date), force=force)
     return {key: str(value) for key, value in result.items() if key in ("week", "status", "message_id")}
 
 
@@ -800,8 +948,9 @@ def run_daily(settings: Settings, *, run_id: str, sources: list[Source] | None =
                                    on_result=on_result)
     progress("loading staging into the warehouse")
     report.load = load_run(settings, run_id, sources, report.results)
-    progress("classifying new articles")
-    report.scored = classify_new(settings, progress=progress)
+    if model_for_run(settings, report.load.inserted, progress=progress):
+        progress("classifying new articles")
+        report.scored = classify_warehouse(settings)
     progress("grouping articles into stories")
     report.clustered = cluster_new(settings)
     return report
