@@ -3,11 +3,11 @@
 import sys
 from pathlib import Path
 
-from benchmarks import bulk, classifier, crawl, daily, extraction, realnews, stories, warehouse
+from benchmarks import bulk, classifier, crawl, daily, extraction, links, realnews, stories, warehouse
 from models.train import latest_model
 
 if __name__ == "__main__":
-    status = extraction.main([]) or stories.main([]) or warehouse.main([]) or crawl.main([])
+    status = extraction.main([]) or links.main([]) or stories.main([]) or warehouse.main([]) or crawl.main([])
     if latest_model(Path("data") / "models") is None:
         print("classifier benchmark skipped: no trained model under data/models (run `newsmon train`)")
     else:

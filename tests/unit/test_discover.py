@@ -38,3 +38,13 @@ def test_feed_links_and_robots_sitemaps():
     robots = "User-agent: *\nDisallow: /x\nSitemap: https://e.example/s.xml\nsitemap: /news.xml\n"
     assert robots_sitemaps(robots, "https://e.example/robots.txt") == ["https://e.example/s.xml",
                                                                       "https://e.example/news.xml"]
+
+
+def test_many_links_keep_page_order_and_lose_repeats():
+    hrefs = [f"/2026/11/{i % 28 + 1:02d}/story-number-{i}" for i in range(3000)]
+    page = "<html><body>" + "".join(f'<a href="{h}">x</a><a href="{h}#c">y</a>' for h in hrefs + hrefs[::-1])
+    links = article_links(page + "</body></html>", "https://e.example/s")
+    assert links == [f"https://e.example{h}" for h in hrefs]
+    head = "".join(f'<link rel="alternate" type="application/rss+xml" href="/f{i % 50}.xml">' for i in range(500))
+    assert feed_links(f"<html><head>{head}</head></html>", "https://e.example/") == [
+        f"https://e.example/f{i}.xml" for i in range(50)]
