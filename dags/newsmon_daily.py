@@ -7,7 +7,8 @@ Crawls share the `newsmon_crawl` pool; the steps that use the warehouse share th
 `newsmon_warehouse` pool, which keeps backfill runs (outside max_active_runs) to one writer.
 Both pools are in dags/pools.json: `airflow pools import dags/pools.json`.
 The load runs whatever became of the crawls and records the missing ones; `check_health` turns the
-run red when too many sources failed or one is broken. A failed task mails one alert.
+run red when too many sources failed or one is broken; `find_model` fails at once when there is no
+trained model (a task never trains). A failed task mails one alert.
 Manual runs take params: `sources` (crawl only these) and `rescore` (score history again).
 """
 
@@ -61,6 +62,14 @@ def newsmon_daily():
 
         return pipeline.sources_to_crawl(get_settings(), params["sources"])
 
+    @task
+    def find_model() -> str:
+        """The model that will score the day; fails at once, in one line, when there is none (never trains)."""
+        from newsmon import pipeline
+        from newsmon.config import get_settings
+
+        return str(pipeline.ensure_model(get_settings(), train=False))
+
     @task(pool=CRAWL_POOL, retries=2, retry_delay=timedelta(minutes=2), retry_exponential_backoff=2.0,
           execution_timeout=timedelta(minutes=30))
     def crawl_source(source: str, day: dict) -> dict:
@@ -88,8 +97,8 @@ def newsmon_daily():
         return pipeline.check_health(get_settings(), day["run_id"]).message()
 
     @task(execution_timeout=timedelta(minutes=60), **WAREHOUSE_RETRIES)
-    def classify_articles(loaded: dict, params=None) -> int:
-        """Score every article the current model has not scored yet (never trains: no model fails)."""
+    def classify_articles(loaded: dict, model: str, params=None) -> int:
+        """Score every article the current model has not scored yet."""
         from newsmon import pipeline
         from newsmon.config import get_settings
 
@@ -109,7 +118,7 @@ def newsmon_daily():
     loaded = load_staging(day, sources)
     crawled >> loaded
     check_health(day, loaded)
-    cluster_stories(classify_articles(loaded))
+    cluster_stories(classify_articles(loaded, find_model()))
 
 
 newsmon_daily()

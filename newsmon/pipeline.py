@@ -642,7 +642,7 @@ def ensure_model(settings: Settings, progress: Callable[[str], None] = lambda _:
     path = model_path(settings)
     if path is None or not path.exists():
         if settings.model.path:
-            raise PipelineError(f"no trained model at {settings.model.path}")
+            raise PipelineError(f"no trained model at {settings.model.path}: run `newsmon train`")
         if not train:
             raise PipelineError(f"no trained model in {settings.models_dir}: run `newsmon train` first")
         progress("no trained model yet: training one")
