@@ -21,7 +21,16 @@ from trafilatura import metadata as trafilatura_metadata
 from trafilatura.settings import Extractor, set_date_params
 from trafilatura.utils import load_html
 
-from newsmon.domain import Article, NewsmonError, article_id, canonical_url, content_hash, normalize_text, utc_naive
+from newsmon.domain import (
+    Article,
+    NewsmonError,
+    article_id,
+    canonical_url,
+    content_hash,
+    normalize_text,
+    strip_controls,
+    utc_naive,
+)
 
 EXTRACTOR = f"trafilatura-{trafilatura.__version__}"
 # class/id tokens of page furniture that extractors sometimes take for text: consent banners,
@@ -405,7 +414,7 @@ def normalize(
     """Turn a draft into the shared Article record: canonical URL, id, UTC dates, language, hashes."""
     canonical = canonical_url(draft.url, draft.canonical_link)
     text = normalize_text(draft.text)
-    title = normalize_text(draft.title or feed_title or "").replace("\n", " ")
+    title = normalize_text(strip_controls(draft.title or feed_title or "")).replace("\n", " ")
     published, published_from, confidence, candidates, spread = choose_published(
         listed=feed_published, listed_in=listed_in, page=parse_date(draft.published),
         url=date_from_url(draft.url), first_seen=utc_naive(fetched_at))
@@ -417,7 +426,7 @@ def normalize(
         title=title,
         text=text,
         fetched_at=utc_naive(fetched_at),
-        author=(draft.author or "").strip() or None,
+        author=" ".join(strip_controls(draft.author or "").split()) or None,
         published_at=published,
         published_from=published_from,
         published_confidence=confidence,

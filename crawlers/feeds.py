@@ -11,7 +11,7 @@ from typing import Any
 
 import feedparser
 
-from newsmon.domain import absolute_url
+from newsmon.domain import absolute_url, strip_controls
 
 # bozo reasons that do not make a feed unusable
 _HARMLESS = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
@@ -62,7 +62,7 @@ def _entry_date(entry: Any) -> datetime | None:
 
 def _plain(title: str) -> str:
     """Feed titles often carry escaped HTML inside CDATA: strip tags, unescape, fold spaces."""
-    return " ".join(html.unescape(_TAG.sub("", html.unescape(title))).split())
+    return " ".join(strip_controls(html.unescape(_TAG.sub("", html.unescape(title)))).split())
 
 
 def parse_feed(body: bytes, url: str, content_type: str = "") -> ParsedFeed:

@@ -14,7 +14,7 @@ from lxml import etree
 
 from crawlers.extract import parse_date
 from crawlers.feeds import entity_refusal
-from newsmon.domain import absolute_url
+from newsmon.domain import absolute_url, strip_controls
 
 MAX_UNCOMPRESSED = 50 * 1024 * 1024  # the sitemap protocol's own limit
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=True,
@@ -55,6 +55,10 @@ def _child_text(node, name: str) -> str | None:
     return None
 
 
+def _title(value: str | None) -> str | None:
+    return " ".join(strip_controls(value).split()) or None if value else None
+
+
 def parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
     """Entries of a sitemap or sitemap index; gzip is detected by its magic bytes."""
     try:
@@ -87,7 +91,7 @@ def parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
         seen.add(absolute)
         entries.append(SitemapEntry(
             url=absolute, lastmod=parse_date(_child_text(node, "lastmod")),
-            title=_child_text(node, "title"), published=parse_date(_child_text(node, "publication_date")),
+            title=_title(_child_text(node, "title")), published=parse_date(_child_text(node, "publication_date")),
         ))
     if broken is not None and not entries:
         return ParsedSitemap(kind, [], error=f"malformed sitemap: {broken.message.strip()} (line {broken.line})")

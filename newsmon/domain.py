@@ -93,6 +93,17 @@ _BLANK_RUNS = re.compile(r"\n{3,}")
 _ANY_SPACE = re.compile(r"\s+")
 
 
+# C0 controls but tab, newline and carriage return (text layout), DEL, C1 controls, and the bidi
+# embeddings, overrides and isolates that can make a title read backwards on a terminal or in a mail.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_controls(text: str) -> str:
+    """text without control characters and bidi overrides: page titles and authors reach terminals
+    (`newsmon sql --format csv`), spreadsheets and the digest's HTML."""
+    return _CONTROLS.sub("", text)
+
+
 def normalize_text(text: str) -> str:
     """Unicode NFC, unified whitespace inside lines, no blank-line runs."""
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")

@@ -6,6 +6,7 @@ from newsmon.domain import (
     canonical_url,
     content_hash,
     normalize_url,
+    strip_controls,
     utc_naive,
 )
 
@@ -55,3 +56,9 @@ def test_article_record_round_trip():
                       source="s", title="T", text="body", fetched_at=datetime(2026, 11, 20, 8),
                       published_at=datetime(2026, 11, 19, 7, 30), content_hash="h")
     assert Article.from_record(article.to_record()) == article
+
+
+def test_strip_controls_keeps_layout_and_drops_the_rest():
+    hostile = "a\x00b\x1bc\x07d\x7fe\x85f\x9bg\u202ah\u202ei\u2066j\u2069k"
+    assert strip_controls(hostile) == "abcdefghijk"
+    assert strip_controls("tab\tnew\nline\r ok \u00e9\u200d\u05d0") == "tab\tnew\nline\r ok \u00e9\u200d\u05d0"

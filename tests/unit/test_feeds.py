@@ -47,3 +47,11 @@ def test_valid_empty_feed_is_not_an_error():
     parsed = parse_feed(b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title></channel></rss>',
                         "https://e.example/f")
     assert parsed.entries == [] and parsed.error is None
+
+
+def test_control_characters_and_bidi_overrides_leave_feed_titles():
+    feed = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>c</title>'
+            '<item><title>Port\x1b[31m robots\x07 \u202etxt.exe\u202c \x85done\u2067</title>'
+            '<link>https://e.example/a</link></item></channel></rss>').encode()
+    (entry,) = parse_feed(feed, "https://e.example/f").entries
+    assert entry.title == "Port[31m robots txt.exe \u2026done"  # feedparser reads U+0085 as cp1252
