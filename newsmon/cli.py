@@ -349,9 +349,11 @@ def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
 def sql(
     query: Annotated[str, typer.Argument(help="SQL to run against the warehouse.")],
     format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json (JSON lines).")] = "table",
-    write: Annotated[bool, typer.Option("--write", help="Open the warehouse for writing.")] = False,
+    write: Annotated[bool, typer.Option("--write", help="Full access: write the warehouse, and read and write files, "
+                                        "reach the network and attach other databases as DuckDB allows.")] = False,
 ) -> None:
-    """Run SQL against the warehouse (read-only unless --write)."""
+    """Run SQL against the warehouse. Without --write it is a sandbox: queries only (SELECT, DESCRIBE,
+    SHOW, EXPLAIN ...), reading the warehouse and no other file, database or host."""
     from newsmon import pipeline
 
     if format not in ("table", "csv", "json"):

@@ -29,12 +29,15 @@ class PipelineError(NewsmonError):
 # ---------------------------------------------------------------- warehouse access
 
 @contextmanager
-def warehouse(settings: Settings, *, read_only: bool = False, require_current: bool = True):
-    """A connection to the warehouse, migrated when opened for writing; a read-only one must already
-    be at the code's schema version (unless require_current is False, as for ad-hoc SQL)."""
+def warehouse(settings: Settings, *, read_only: bool = False, require_current: bool = True,
+              writable: Path | None = None):
+    """A connection to the warehouse, migrated when opened for writing; a read-only one is the
+    sandbox (warehouse.sandbox: it reads the warehouse and touches no other file, database or host,
+    except `writable`, one output path of newsmon's own) and must already be at the code's schema
+    version (unless require_current is False, as for ad-hoc SQL)."""
     from warehouse.db import WarehouseError, applied_versions, migrate, migrations
 
-    con = _open(settings, read_only=read_only)
+    con = _open_sandbox(settings, writable=writable) if read_only else _open(settings)
     try:
         if not read_only:
             migrate(con)
@@ -58,6 +61,14 @@ def _open(settings: Settings, *, read_only: bool = False):
                        on_wait=lambda message: print(message, file=sys.stderr))
 
 
+def _open_sandbox(settings: Settings, *, writable: Path | None = None):
+    from warehouse.sandbox import open_sandbox
+
+    return open_sandbox(settings.warehouse_path, data_path=settings.warehouse.data_path,
+                        lock_timeout=settings.warehouse.lock_timeout, writable=writable,
+                        on_wait=lambda message: print(message, file=sys.stderr))
+
+
 def migrate_warehouse(settings: Settings) -> list[int]:
     from warehouse.db import migrate
 
@@ -78,20 +89,41 @@ def migration_status(settings: Settings) -> list[tuple[int, str, bool]]:
 
 
 def run_sql(settings: Settings, query: str, *, write: bool = False) -> tuple[list[str], list[tuple]]:
-    """Run one statement; read-only unless write. Returns (columns, rows)."""
+    """Run SQL, one statement or several; returns the last one's (columns, rows). Without write it
+    runs in the read-only sandbox (warehouse.sandbox): queries of the warehouse only, nothing
+    written, no other file, database or host. write is full access: the warehouse, files, network,
+    other databases."""
     import duckdb
 
+    from warehouse.sandbox import SandboxError, read_only_statements
+
+    full_access = "pass --write for full access (files, network, other databases)"
     with warehouse(settings, read_only=not write, require_current=False) as con:
         try:
-            result = con.execute(query)
-            columns = [d[0] for d in result.description] if result.description else []
+            if write:
+                result = con.execute(query)
+            else:
+                result = None
+                for statement in read_only_statements(con, query):
+                    result = con.execute(statement)
+            columns = [d[0] for d in result.description] if result is not None and result.description else []
             return columns, (result.fetchall() if columns else [])
+        except SandboxError as exc:
+            raise PipelineError(f"refused: the warehouse is opened read-only: {exc}; {full_access}") from None
+        except duckdb.PermissionException as exc:
+            raise PipelineError("refused: the warehouse is opened read-only, without access to files, "
+                                f"network or other databases ({_first_line(exc)}); {full_access}") from None
         except duckdb.Error as exc:
-            message = str(exc).splitlines()[0]
-            if "read-only" in message.lower():
-                raise PipelineError("refused: the warehouse is opened read-only; "
-                                    f"pass --write to change it ({message})") from None
+            message = _first_line(exc)
+            if "read-only" in message.lower() or "configuration has been locked" in message:
+                raise PipelineError(f"refused: the warehouse is opened read-only ({message}); {full_access}") from None
             raise PipelineError(f"query failed: {message}") from None
+
+
+def _first_line(exc: BaseException, limit: int = 300) -> str:
+    """An error's first line, cut to a length a terminal line can show."""
+    line = (str(exc).splitlines() or [""])[0]
+    return line if len(line) <= limit else line[:limit] + "…"
 
 
 def search_articles(settings: Settings, query: str, *, label: str | None = None,
@@ -115,9 +147,9 @@ def reindex(settings: Settings) -> int:
 def export(settings: Settings, destination: Path, *, fmt: str, since: datetime | None = None,
            text: bool = True) -> dict:
     """Export articles with their current scores (see warehouse.export)."""
-    from warehouse.export import export_articles
+    from warehouse.export import export_articles, scratch_path
 
-    with warehouse(settings, read_only=True) as con:
+    with warehouse(settings, read_only=True, writable=scratch_path(destination)) as con:
         return export_articles(con, destination, fmt=fmt, since=since, text=text)
 
 

@@ -91,9 +91,10 @@ def _config() -> dict:
 
 
 def connect(path: str | Path, *, read_only: bool = False, lock_timeout: float = 0.0,
-            on_wait: Callable[[str], None] | None = None) -> duckdb.DuckDBPyConnection:
+            on_wait: Callable[[str], None] | None = None, config: dict | None = None) -> duckdb.DuckDBPyConnection:
     """Open the warehouse file; read-only connections need the file to exist. When another process
-    holds the file, retry for up to lock_timeout seconds (telling on_wait once), then fail clearly."""
+    holds the file, retry for up to lock_timeout seconds (telling on_wait once), then fail clearly.
+    config: DuckDB settings given at connect (default: extensions from the installed packages)."""
     path = Path(path)
     if read_only and not path.exists():
         raise WarehouseError(f"warehouse not found at {path}: run `newsmon run` or `newsmon db migrate` first")
@@ -103,7 +104,7 @@ def connect(path: str | Path, *, read_only: bool = False, lock_timeout: float = 
     told = False
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config=_config())
+            return duckdb.connect(str(path), read_only=read_only, config=config or _config())
         except duckdb.IOException as exc:
             message = str(exc)
             if "lock" not in message.lower():

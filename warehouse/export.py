@@ -43,7 +43,7 @@ def export_articles(con: duckdb.DuckDBPyConnection, destination: Path, *, fmt: s
     if rows == 0:
         return {"rows": 0, "path": None, "weeks": 0}
     destination.parent.mkdir(parents=True, exist_ok=True)
-    tmp = destination.with_name(f".{destination.name}.tmp-{os.getpid()}")
+    tmp = scratch_path(destination)
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         if fmt == "parquet":
@@ -60,6 +60,13 @@ def export_articles(con: duckdb.DuckDBPyConnection, destination: Path, *, fmt: s
             tmp.unlink()
         raise ExportError(f"export to {destination} failed: {str(exc).splitlines()[0]}") from None
     return {"rows": rows, "path": destination, "weeks": weeks}
+
+
+def scratch_path(destination: Path) -> Path:
+    """Where an export to destination is written before it is renamed into place (absolute: the
+    read-only sandbox allows newsmon's own COPY to write there and nowhere else)."""
+    destination = Path(destination).absolute()
+    return destination.with_name(f".{destination.name}.tmp-{os.getpid()}")
 
 
 def _quoted(path: Path) -> str:
