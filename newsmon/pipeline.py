@@ -373,66 +373,32 @@ def crawl_named_source(settings: Settings, name: str, *, run_id: str,
 
 
 def check_source(settings: Settings, name_or_url: str) -> dict:
-    """Fetch a source's feeds once (or discover them from a URL) and list their entries, marking
-    which are not in the warehouse yet. Writes nothing."""
-    from urllib.parse import urljoin, urlsplit
+    """Fetch a source's feeds and sitemaps once (or find them from a URL, which may itself be a feed
+    or a sitemap) and list their entries, marking which are not in the warehouse yet. Writes nothing."""
+    from urllib.parse import urlsplit
 
-    from crawlers.discover import feed_links, robots_sitemaps
-    from crawlers.feeds import parse_feed
+    from crawlers.check import check_listings
     from crawlers.fetch import fetch
 
     crawl = settings.crawl
     sources = {s.name: s for s in load_sources(settings.sources_file)} if settings.sources_file.exists() else {}
-
     allow_private = crawl.allow_private_hosts
+    if name_or_url in sources:
+        source = sources[name_or_url]
+        allow_private = allow_private or source.allow_private_hosts
+    elif name_or_url.startswith(("http://", "https://")):
+        source = Source(name="check", homepage=name_or_url,
+                        allowed_domains=(urlsplit(name_or_url).hostname or "",))
+    else:
+        raise PipelineError(f"{name_or_url!r} is neither a source in {settings.sources_file} nor an http(s) URL")
 
     def get(url: str):
         return fetch(url, user_agent=crawl.user_agent, timeout=crawl.download_timeout,
                      max_bytes=crawl.max_page_bytes, allow_private=allow_private)
 
-    report: dict = {"source": None, "input": name_or_url, "feeds": [], "entries": [], "errors": [],
-                    "discovered": {"feeds": [], "sitemaps": []}}
-    if name_or_url in sources:
-        source = sources[name_or_url]
-        report["source"], feeds, homepage = source.name, list(source.feeds), source.homepage
-        allow_private = allow_private or source.allow_private_hosts
-        domains = list(source.allowed_domains)
-    elif name_or_url.startswith(("http://", "https://")):
-        feeds, homepage = [], name_or_url
-        domains = [urlsplit(name_or_url).hostname or ""]
-    else:
-        raise PipelineError(f"{name_or_url!r} is neither a source in {settings.sources_file} nor an http(s) URL")
-
-    fetched_pages: dict[str, object] = {}
-    if not feeds:
-        page = fetched_pages[homepage] = get(homepage)
-        if page.error:
-            report["errors"].append({"url": homepage, "error": page.error})
-        elif parse_feed(page.body, page.url, page.content_type).entries:
-            feeds = [homepage]
-        else:
-            feeds = feed_links(page.body.decode("utf-8", errors="replace"), page.url)
-            report["discovered"]["feeds"] = feeds
-    robots = get(urljoin(homepage, "/robots.txt"))
-    if not robots.error:
-        report["discovered"]["sitemaps"] = robots_sitemaps(robots.body.decode("utf-8", errors="replace"), robots.url)
-
-    known = set(_known_urls(settings, Source(name="check", homepage=homepage, allowed_domains=tuple(domains))))
-    for feed_url in feeds:
-        page = fetched_pages.get(feed_url) or get(feed_url)
-        report["feeds"].append(feed_url)
-        if page.error:
-            report["errors"].append({"url": feed_url, "error": page.error})
-            continue
-        parsed = parse_feed(page.body, page.url, page.content_type)
-        if parsed.error:
-            report["errors"].append({"url": feed_url, "error": parsed.error})
-        for entry in parsed.entries:
-            report["entries"].append({
-                "feed": feed_url, "url": entry.url, "title": entry.title,
-                "published": entry.published.isoformat() if entry.published else None,
-                "new": normalize_url(entry.url) not in known,
-            })
+    report = check_listings(homepage=source.homepage, feeds=source.feeds, sitemaps=source.sitemaps,
+                            known=frozenset(_known_urls(settings, source)), get=get, input_=name_or_url)
+    report["source"] = source.name if name_or_url in sources else None
     return report
 
 

@@ -103,8 +103,8 @@ class SourceSpider(scrapy.Spider):
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         parsed = parse_feed(response.body, response.url, content_type)
         if parsed.error:
-            self.health.fail("parse", response.url, parsed.error, feed=True)
-            return
+            # a truncated feed still gives the entries before the cut: a failure, not a lost listing
+            self.health.fail("parse", response.url, parsed.error, feed=not parsed.entries)
         for entry in parsed.entries:
             request = self.follow(entry.url, title=entry.title, published=entry.published,
                                   listing_url=response.url, listing="feed")

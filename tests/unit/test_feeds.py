@@ -55,3 +55,44 @@ def test_control_characters_and_bidi_overrides_leave_feed_titles():
             '<link>https://e.example/a</link></item></channel></rss>').encode()
     (entry,) = parse_feed(feed, "https://e.example/f").entries
     assert entry.title == "Port[31m robots txt.exe \u2026done"  # feedparser reads U+0085 as cp1252
+
+
+CYRILLIC = ('<?xml version="1.0" encoding="windows-1251"?>\n<rss version="2.0"><channel><title>Новости</title>'
+            '<link>https://c.example/</link>'
+            '<item><title>Завод запускает собственную модель</title><link>https://c.example/n/1</link></item>'
+            '<item><title>Склад без облака</title><link>https://c.example/n/2</link></item>'
+            '</channel></rss>\n').encode("cp1251")
+
+
+def test_gzip_body_without_content_encoding_is_decompressed():
+    import gzip
+
+    for content_type in ("application/rss+xml", "application/x-gzip", ""):
+        parsed = parse_feed(gzip.compress(CYRILLIC), "https://c.example/rss.xml", content_type)
+        assert parsed.error is None
+        assert [e.title for e in parsed.entries] == ["Завод запускает собственную модель", "Склад без облака"]
+
+
+def test_gzip_that_expands_too_far_or_is_broken_is_an_error():
+    import gzip
+
+    from crawlers import feeds
+
+    assert parse_feed(b"\x1f\x8b\x08\x00broken", "https://c.example/f").error.startswith("malformed feed: gzip")
+    bomb = gzip.compress(b"<rss>" + b" " * (feeds.MAX_UNCOMPRESSED + 10))
+    assert "expands past" in parse_feed(bomb, "https://c.example/f").error
+
+
+def test_truncated_feed_is_a_parse_error_and_keeps_what_it_read():
+    head = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+            '<item><title><![CDATA[Depot robots]]></title><link>https://e.example/1</link></item>'
+            '<item><title><![CDATA[Second story')
+    cut_in_first = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+                    '<item><link>https://e.example/1</link><description><![CDATA[The first body, cut')
+    for body, read in ((head, 1), (cut_in_first, 1)):
+        parsed = parse_feed(body.encode(), "https://e.example/f")
+        assert parsed.error.startswith("malformed feed: truncated")
+        assert len(parsed.entries) == read
+    whole = parse_feed((head + "]]></title><link>https://e.example/2</link></item></channel></rss>\n"
+                        "<!-- cached -->\n").encode(), "https://e.example/f")
+    assert whole.error is None and len(whole.entries) == 2

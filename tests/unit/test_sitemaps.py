@@ -55,3 +55,29 @@ def test_entities_are_not_expanded_and_external_entities_not_fetched():
 def test_malformed_and_foreign_documents_are_errors():
     assert parse_sitemap(b"\x1f\x8bnot really gzip", "https://e.example/s.xml.gz").error.startswith("malformed")
     assert parse_sitemap(b"<html><body>hi</body></html>", "https://e.example/s.xml").error.startswith("not a sitemap")
+
+
+def test_plain_text_sitemap_with_bom_yields_its_urls():
+    text = "\ufeffhttps://e.example/a/1\r\n\r\nhttps://e.example/a/2\nhttps://e.example/a/1\n".encode()
+    parsed = parse_sitemap(text, "https://e.example/sitemap.txt")
+    assert parsed.error is None and parsed.kind == "urlset"
+    assert [e.url for e in parsed.entries] == ["https://e.example/a/1", "https://e.example/a/2"]
+    assert [e.url for e in parse_sitemap(gzip.compress(text), "https://e.example/s.txt.gz").entries] == [
+        "https://e.example/a/1", "https://e.example/a/2"]
+    assert parse_sitemap(b"User-agent: *\nDisallow: /\n", "https://e.example/s.txt").error.startswith("not a sitemap")
+
+
+def test_index_children_written_without_loc_are_found():
+    index = b"""<?xml version="1.0" encoding="UTF-8"?>
+<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+  <sitemap>https://e.example/sitemap-news.xml</sitemap>
+  <sitemap>
+    https://e.example/sitemap-2026-11.xml
+  </sitemap>
+  <sitemap><loc>https://e.example/with-loc.xml</loc></sitemap>
+</sitemapindex>"""
+    parsed = parse_sitemap(index, "https://e.example/sitemap.xml")
+    assert parsed.kind == "index" and parsed.error is None
+    assert [e.url for e in parsed.entries] == ["https://e.example/sitemap-news.xml",
+                                               "https://e.example/sitemap-2026-11.xml",
+                                               "https://e.example/with-loc.xml"]
