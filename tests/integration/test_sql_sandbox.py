@@ -216,3 +216,80 @@ def test_write_help_says_full_access(tmp_path):
     result = newsmon("sql", "--help", data_dir=tmp_path, COLUMNS="400")
     (line,) = [line for line in result.stdout.splitlines() if "--write" in line and "Full access" in line]
     assert "files" in line and "network" in line and "other databases" in line
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    from tests.pg import PostgresServer, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(f"no PostgreSQL server for the DuckLake catalog: {reason}")
+    with PostgresServer() as server:
+        yield server
+
+
+def test_ducklake_sandbox(postgres, tmp_path: Path):
+    """On DuckLake the catalog stays attached (read-only) and the data path readable: what is refused
+    there, and that the refusals leave the catalog and the data files as they were."""
+    import json
+
+    from newsmon.config import WarehouseSettings
+    from newsmon.domain import Article, article_id, content_hash
+
+    files = tmp_path / "lake-files"
+    lake = Settings(data_dir=tmp_path / "data", warehouse=WarehouseSettings(
+        url=f"ducklake:postgres:{postgres.create_database('sandbox')}", data_path=str(files)))
+    run = pipeline.run_dir(lake, "r1")
+    run.mkdir(parents=True)
+    records = [Article(article_id=article_id(f"https://news.example/{n}"), url=f"https://news.example/{n}",
+                       canonical_url=f"https://news.example/{n}", source="s", title=title, text=text,
+                       fetched_at=published, published_at=published, published_from="feed",
+                       content_hash=content_hash(text)).to_record()
+               for n, (title, text, published, _) in enumerate(ARTICLES)]
+    (run / "s.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    pipeline.load_run(lake, "r1", results=[])
+    env = {"NEWSMON_WAREHOUSE__URL": lake.warehouse.url, "NEWSMON_WAREHOUSE__DATA_PATH": str(files)}
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "secret.txt").write_text("s3cr3t\n", encoding="utf-8")
+
+    def catalog() -> list:
+        return pipeline.run_sql(lake, "select snapshot_id, changes from ducklake_snapshots('lake')", write=True)[1]
+
+    before = (catalog(), _state(files, private))
+    with ConnectionRecorder() as other_server:
+        for sql in (
+            f"copy (select * from articles) to '{files}/main/articles/x.parquet'",
+            f"select * from postgres_scan('host=127.0.0.1 port={other_server.port} dbname=x', 'public', 'x')",
+            f"select * from query('select * from postgres_scan(''host=127.0.0.1 port={other_server.port}"
+            " dbname=x'', ''public'', ''x'')')",
+            "select * from postgres_query('__ducklake_metadata_lake', 'delete from ducklake_snapshot')",
+            "call postgres_execute('__ducklake_metadata_lake', 'delete from ducklake_snapshot')",
+            "select * from ducklake_cleanup_old_files('lake', cleanup_all => true)",
+            "select * from ducklake_expire_snapshots('lake', older_than => now())",
+            f"attach 'host=127.0.0.1 port={other_server.port} dbname=x' as p (type postgres)",
+            "delete from articles",
+            f"select * from read_text('{private}/secret.txt')",
+            "select * from read_csv('/etc/passwd')",
+        ):
+            result = newsmon("sql", sql, data_dir=lake.data_dir, **env)
+            assert result.returncode == 1, (sql, result.stdout, result.stderr)
+            (line,) = result.stderr.strip().splitlines()
+            assert line.startswith("error: refused: the warehouse is opened read-only"), (sql, line)
+        assert other_server.connections == 0
+        newsmon("sql", f"select * from postgres_scan('host=127.0.0.1 port={other_server.port} dbname=x "
+                       "connect_timeout=2', 'public', 'x')", "--write", data_dir=lake.data_dir, **env)
+        assert other_server.connections >= 1  # with --write the same query does connect
+    assert (catalog(), _state(files, private)) == before
+
+    # what the sandbox reads on DuckLake: the lake's tables and views, its search, its own data files
+    counted = newsmon("sql", "select count(*) as n from articles", "--format", "csv", data_dir=lake.data_dir, **env)
+    assert counted.stdout.splitlines() == ["n", str(len(ARTICLES))], counted.stderr
+    found = newsmon("search", "humanoid", "--format", "json", data_dir=lake.data_dir, **env)
+    assert found.returncode == 0 and ARTICLES[0][0] in found.stdout, found.stderr
+    data_files = newsmon("sql", f"select count(*) as n from glob('{files}/**/*.parquet')", "--format", "csv",
+                         data_dir=lake.data_dir, **env)
+    assert data_files.returncode == 0 and int(data_files.stdout.splitlines()[1]) > 0, data_files.stderr
+    exported = pipeline.export(lake, tmp_path / "out.csv", fmt="csv")
+    assert exported["rows"] == len(ARTICLES) and (tmp_path / "out.csv").is_file()
