@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -97,12 +98,33 @@ def crawl(spec: dict) -> dict:
     }
 
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent(parent_pid: int | None) -> None:
+    """Have the kernel SIGKILL this process when the process that started it dies (Linux
+    PR_SET_PDEATHSIG): a `newsmon crawl` killed with SIGKILL cannot take its crawls down itself, and
+    an orphaned crawl would go on fetching and staging past its source_timeout. Elsewhere, nothing."""
+    if not sys.platform.startswith("linux") or parent_pid is None:
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:  # the parent died before the signal was asked for
+        os._exit(1)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
         print("usage: python -m crawlers.run SPEC.json", file=sys.stderr)
         return 2
     spec = json.loads(Path(args[0]).read_text(encoding="utf-8"))
+    die_with_parent(spec.get("parent_pid"))
     summary = crawl(spec)
     _write_json_atomically(Path(spec["summary_path"]), summary)
     return 0

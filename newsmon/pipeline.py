@@ -260,6 +260,7 @@ def crawl_source(source: Source, *, run_id: str, settings: Settings,
         "since": since.isoformat() if since else None,
         "until": until.isoformat() if until else None,
         "crawl": settings.crawl.model_dump(),
+        "parent_pid": os.getpid(),  # the crawl dies with this process (crawlers.run.die_with_parent)
     }
     spec_path.write_text(json.dumps(spec, indent=2), encoding="utf-8")
     summary.unlink(missing_ok=True)
@@ -267,10 +268,7 @@ def crawl_source(source: Source, *, run_id: str, settings: Settings,
                          started_at=started)
     try:
         with _following(directory / f"{source.name}.log", on_log):
-            proc = subprocess.run(
-                [sys.executable, "-m", "crawlers.run", str(spec_path)],
-                capture_output=True, text=True, timeout=settings.crawl.source_timeout,
-            )
+            proc = _run_crawl(spec_path, settings.crawl.source_timeout)
     except subprocess.TimeoutExpired:
         result = replace(failed, error=f"timeout: crawl exceeded {settings.crawl.source_timeout:.0f} s",
                          finished_at=datetime.now(UTC).replace(tzinfo=None))
@@ -321,6 +319,26 @@ def _following(log: Path, on_log: Callable[[str], None] | None, interval: float 
     finally:
         stop.set()
         thread.join(10)
+
+
+def _run_crawl(spec_path: Path, timeout: float) -> subprocess.CompletedProcess:
+    """`python -m crawlers.run SPEC` in its own process group, which is killed whole (the crawl and
+    its extraction workers) on timeout or when this process is interrupted; if this process is
+    killed outright, the crawl's parent-death signal takes it down (crawlers.run.die_with_parent)."""
+    import signal
+
+    with subprocess.Popen([sys.executable, "-m", "crawlers.run", str(spec_path)], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, process_group=0) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except BaseException:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.communicate()
+            raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def crawl_sources(sources: Iterable[Source], *, run_id: str, settings: Settings,
