@@ -156,7 +156,20 @@ def export(settings: Settings, destination: Path, *, fmt: str, since: datetime |
 # ---------------------------------------------------------------- crawl
 
 def run_dir(settings: Settings, run_id: str) -> Path:
-    return settings.staging_dir / run_id
+    return settings.staging_dir / check_run_id(run_id)
+
+
+_RUN_ID_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+def check_run_id(run_id: str) -> str:
+    """A run id is a plain folder name under staging/: letters, digits, '.', '_', '-', no leading
+    dot (so never '..', a path or a hidden folder), at most 100 characters."""
+    if not run_id or len(run_id) > 100 or run_id.startswith(".") or not set(run_id) <= _RUN_ID_CHARACTERS:
+        shown = repr(run_id[:60]) + ("…" if len(run_id) > 60 else "")
+        raise PipelineError(f"run id {shown}: use up to 100 letters, digits, '.', '_' and '-', "
+                            "not starting with a dot")
+    return run_id
 
 
 def _read_only(settings: Settings, read: Callable, default):
@@ -896,8 +909,15 @@ def render_digest_preview(settings: Settings, week: str, out: Path) -> Path:
     parts = digest_parts(settings, week)
     sources = {cid: "data:image/png;base64," + base64.b64encode(png).decode("ascii")
                for cid, png in parts.images.items()}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_digest_html(parts.context, sources), encoding="utf-8")
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(render_digest_html(parts.context, sources), encoding="utf-8")
+        os.replace(tmp, out)
+    except OSError as exc:
+        if tmp.parent.is_dir():
+            tmp.unlink(missing_ok=True)
+        raise PipelineError(f"cannot write the digest to {out}: {exc.strerror or exc}") from None
     return out
 
 
@@ -921,6 +941,8 @@ def send_digest(settings: Settings, week: str, *, force: bool = False) -> dict:
     iso_week_bounds(week)
     with warehouse(settings) as con:  # migrated, so the ledger exists
         sent = con.execute("select sent_at, message_id from digests where week = ?", [week]).fetchone()
+    if out.is_dir():
+        raise PipelineError(f"{out} is a folder: give the file to write the digest to, e.g. {out / (week + '.html')}")
     if sent and not force:
         return {"week": week, "status": "already sent", "sent_at": sent[0], "message_id": sent[1]}
     parts = digest_parts(settings, week)

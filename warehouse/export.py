@@ -34,6 +34,9 @@ def export_articles(con: duckdb.DuckDBPyConnection, destination: Path, *, fmt: s
     destination = Path(destination)
     if destination.exists() and (destination.is_file() or any(destination.iterdir())):
         raise ExportError(f"{destination} exists and is not empty: choose a new path or remove it")
+    folder = next((p for p in destination.absolute().parents if p.exists()), None)
+    if folder is not None and not folder.is_dir():
+        raise ExportError(f"cannot export to {destination}: {folder} is a file, not a folder")
     query = load_query("export_articles").rstrip().rstrip(";")
     if not text:
         query = f"select * exclude (text) from ({query})"
@@ -42,7 +45,10 @@ def export_articles(con: duckdb.DuckDBPyConnection, destination: Path, *, fmt: s
     weeks = con.execute(f"select count(distinct week) from ({query})", params).fetchone()[0]
     if rows == 0:
         return {"rows": 0, "path": None, "weeks": 0}
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"cannot export to {destination}: {exc.strerror or exc}") from None
     tmp = scratch_path(destination)
     shutil.rmtree(tmp, ignore_errors=True)
     try:

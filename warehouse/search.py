@@ -14,6 +14,7 @@ from newsmon.domain import LABELS, NewsmonError
 from warehouse.db import backend
 
 INDEX_SCHEMA = "fts_main_articles"
+MAX_LIMIT = 10_000
 
 
 class SearchError(NewsmonError):
@@ -70,6 +71,8 @@ def search(con: duckdb.DuckDBPyConnection, query: str, *, label: str | None = No
     flags for it, since those published on or after it."""
     if not query.strip():
         raise SearchError("empty search query")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise SearchError(f"limit {str(limit)[:30]}: give 1 to {MAX_LIMIT:,} results")
     if label is not None and label not in LABELS:
         raise SearchError(f"unknown label {label!r}: use one of {', '.join(LABELS)}")
     if backend(con) == "ducklake":
