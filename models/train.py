@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -14,17 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from models.artifact import (  # latest_model and model_dir_or_exit lived here: still importable from here
-    STORAGE_FORMAT,
-    latest_model,  # noqa: F401
-    model_dir_or_exit,  # noqa: F401
-    reproducible,
-    write_artifact,
-)
 from models.dataset import Example, label_counts, snapshot_hash
 from models.encoder import Encoder
 from models.metrics import best_threshold, compute_metrics, sector_metrics
-from models.progress import Steps, no_steps
 from newsmon.domain import LABELS, SECTORS
 
 FROZEN = "frozen"  # frozen encoder, logistic-regression head per label (fast, ~30 s)
@@ -122,7 +116,7 @@ def _fit_sectors(x: np.ndarray, rows: list[Example], seed: int,
 
 
 def model_version(config: TrainConfig, snapshot: str) -> str:
-    digest = hashlib.sha256(json.dumps([asdict(config), snapshot, STORAGE_FORMAT]).encode()).hexdigest()
+    digest = hashlib.sha256(json.dumps([asdict(config), snapshot]).encode()).hexdigest()
     return f"{config.method}-{digest[:10]}"
 
 
@@ -150,8 +144,8 @@ def _train_frozen(encoder: Encoder, rows: list[Example], config: TrainConfig,
     return coef, intercept, thresholds, {"regularization_C": chosen, "threshold_source": "5-fold out-of-fold scores"}
 
 
-def _train_finetuned(encoder: Encoder, rows: list[Example], config: TrainConfig, progress: Callable[[str], None],
-                     steps: Steps = no_steps) -> tuple[np.ndarray, np.ndarray, dict, dict, np.ndarray]:
+def _train_finetuned(encoder: Encoder, rows: list[Example], config: TrainConfig,
+                     progress: Callable[[str], None]) -> tuple[np.ndarray, np.ndarray, dict, dict, np.ndarray]:
     """Fine-tune on most of the training split; thresholds from the held-out validation part."""
     from models.dataset import top_up_test_split
     from models.finetune import finetune
@@ -160,10 +154,9 @@ def _train_finetuned(encoder: Encoder, rows: list[Example], config: TrainConfig,
     fit = [r for r in rows if r.id not in validation_ids]
     validation = [r for r in rows if r.id in validation_ids]
     coef, intercept = finetune(encoder, fit, epochs=config.epochs, learning_rate=config.learning_rate,
-                               batch_size=config.train_batch_size, seed=config.seed, progress=progress, steps=steps)
+                               batch_size=config.train_batch_size, seed=config.seed, progress=progress)
     progress("encoding the training split with the tuned encoder")
-    x_all = encoder.encode_documents([r.title for r in rows], [r.text for r in rows], config.max_chunks,
-                                     on_batch=lambda done, total: steps("embedding the training split", done, total))
+    x_all = encoder.encode_documents([r.title for r in rows], [r.text for r in rows], config.max_chunks)
     held = np.asarray([r.id in validation_ids for r in rows])
     scores = 1.0 / (1.0 + np.exp(-(x_all[held] @ coef.T + intercept)))
     y = _truth(validation)
@@ -175,16 +168,8 @@ def _train_finetuned(encoder: Encoder, rows: list[Example], config: TrainConfig,
 
 
 def train(examples: list[Example], config: TrainConfig, models_dir: Path,
-          progress: Callable[[str], None] = lambda _: None, steps: Steps = no_steps) -> Path:
-    """Train, evaluate on the test split and write data/models/<version>/; return its path. The
-    same inputs give the same files (models.artifact.reproducible); steps(stage, done, total)
-    reports each stage's progress."""
-    with reproducible(config.seed):
-        return _train(examples, config, models_dir, progress, steps)
-
-
-def _train(examples: list[Example], config: TrainConfig, models_dir: Path, progress: Callable[[str], None],
-           steps: Steps) -> Path:
+          progress: Callable[[str], None] = lambda _: None) -> Path:
+    """Train, evaluate on the test split and write data/models/<version>/; return its path."""
     if config.method not in METHODS:
         raise ValueError(f"unknown training method {config.method!r}: use one of {sorted(METHODS)}")
     set_seed(config.seed)
@@ -201,20 +186,17 @@ def _train(examples: list[Example], config: TrainConfig, models_dir: Path, progr
     if config.method == FROZEN:
         progress(f"encoding {len(train_set)} training articles")
         x_train = encoder.encode_documents([r.title for r in train_set], [r.text for r in train_set],
-                                           config.max_chunks, on_batch=lambda done, total: steps(
-                                               "embedding the training split", done, total))
+                                           config.max_chunks)
         coef, intercept, thresholds, details = _train_frozen(encoder, train_set, config, progress, x_train)
     else:
-        coef, intercept, thresholds, details, x_train = _train_finetuned(encoder, train_set, config, progress,
-                                                                         steps)
+        coef, intercept, thresholds, details, x_train = _train_finetuned(encoder, train_set, config, progress)
 
     progress("fitting the sector heads")
     tags, sector_coef, sector_intercept, sector_thresholds = _fit_sectors(
         x_train, train_set, config.seed, config.folds)
 
     progress(f"evaluating on the {len(test_set)}-example test split")
-    x_test = encoder.encode_documents([r.title for r in test_set], [r.text for r in test_set], config.max_chunks,
-                                      on_batch=lambda done, total: steps("embedding the test splits", done, total))
+    x_test = encoder.encode_documents([r.title for r in test_set], [r.text for r in test_set], config.max_chunks)
     test_scores = 1.0 / (1.0 + np.exp(-(x_test @ coef.T + intercept)))
     metrics = compute_metrics(_truth(test_set), test_scores,
                               np.asarray([thresholds[label] for label in LABELS]), LABELS)
@@ -234,9 +216,52 @@ def _train(examples: list[Example], config: TrainConfig, models_dir: Path, progr
         "max_length": config.max_length, "max_chunks": config.max_chunks, "pooling": "token-weighted mean of windows",
         "seed": config.seed, "data_snapshot": snapshot,
         "train_counts": label_counts(train_set), "test_counts": label_counts(test_set),
+        "trained_at": trained_at.isoformat(), "train_seconds": round(time.monotonic() - started, 1),
     }
-    run_facts = {"trained_at": trained_at.isoformat(), "train_seconds": round(time.monotonic() - started, 1)}
     heads = {"coef": coef, "intercept": intercept,
              "sector_coef": sector_coef, "sector_intercept": sector_intercept}
-    return write_artifact(models_dir, version, card_facts, heads, metrics,
-                          encoder.model if config.method == FINETUNE else None, run_facts=run_facts)
+    return _write_artifact(models_dir, version, card_facts, heads, metrics,
+                           encoder if config.method == FINETUNE else None)
+
+
+def _write_artifact(models_dir: Path, version: str, config: dict, heads: dict[str, np.ndarray],
+                    metrics: dict, encoder: Encoder | None = None) -> Path:
+    """Write into a temporary directory and rename it into place, then point LATEST at it."""
+    from models.card import render_card
+
+    models_dir.mkdir(parents=True, exist_ok=True)
+    final = models_dir / version
+    tmp = models_dir / f".{version}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    (tmp / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+    if encoder is not None:
+        encoder.model.save_pretrained(tmp / "encoder")
+        encoder.tokenizer.save_pretrained(tmp / "encoder")
+    np.savez(tmp / "head.npz", **heads)
+    (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    (tmp / "MODEL_CARD.md").write_text(render_card(config, metrics), encoding="utf-8")
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+    latest = models_dir / "LATEST"
+    latest.with_suffix(".tmp").write_text(version, encoding="utf-8")
+    os.replace(latest.with_suffix(".tmp"), latest)
+    return final
+
+
+def model_dir_or_exit(args: list[str]) -> Path:
+    """For analysis scripts: the model directory named first on the command line, else the newest
+    under data/models; exits with one line when there is none."""
+    path = Path(args[0]) if args else latest_model(Path("data") / "models")
+    if path is None:
+        raise SystemExit("error: no trained model: run `newsmon train` or pass a model directory")
+    return path
+
+
+def latest_model(models_dir: Path) -> Path | None:
+    """The artifact LATEST points at, if any."""
+    pointer = models_dir / "LATEST"
+    if not pointer.exists():
+        return None
+    path = models_dir / pointer.read_text(encoding="utf-8").strip()
+    return path if path.exists() else None

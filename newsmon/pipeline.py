@@ -155,10 +155,6 @@ def export(settings: Settings, destination: Path, *, fmt: str, since: datetime |
 
 # ---------------------------------------------------------------- crawl
 
-def run_dir(settings: Settings, run_id: str) -> Path:
-    return settings.staging_dir / check_run_id(run_id)
-
-
 _RUN_ID_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
@@ -170,6 +166,10 @@ def check_run_id(run_id: str) -> str:
         raise PipelineError(f"run id {shown}: use up to 100 letters, digits, '.', '_' and '-', "
                             "not starting with a dot")
     return run_id
+
+
+def run_dir(settings: Settings, run_id: str) -> Path:
+    return settings.staging_dir / check_run_id(run_id)
 
 
 def _read_only(settings: Settings, read: Callable, default):
@@ -575,22 +575,12 @@ def check_health(settings: Settings, run_id: str) -> HealthReport:
 
 # ---------------------------------------------------------------- model
 
-# steps(stage, completed, total): progress of long model work, for the CLI's bars (models.progress)
-Steps = Callable[[str, int, int], None]
-
-
-def _no_steps(stage: str, completed: int, total: int) -> None:
-    pass
-
-
 def model_path(settings: Settings) -> Path | None:
-    """The model that scores: model.path when set, else the current one under <data_dir>/models
-    (LATEST), else the one that ships with newsmon (models/shipped; checked when it is loaded)."""
-    from models.artifact import latest_model, shipped_model
+    from models.train import latest_model
 
     if settings.model.path:
         return settings.model.path
-    return latest_model(settings.models_dir) or shipped_model()
+    return latest_model(settings.models_dir)
 
 
 def label_article(settings: Settings, article_id: str, label: str, verdict: str, *,
@@ -619,8 +609,7 @@ def export_feedback(settings: Settings) -> tuple[Path, int]:
 
 
 def train_model(settings: Settings, *, data_dir: Path | None = None, with_feedback: bool = False,
-                progress: Callable[[str], None] = lambda _: None,
-                steps: Steps | None = None) -> Path:
+                progress: Callable[[str], None] = lambda _: None) -> Path:
     """Train on the repository's examples (data_dir), plus the warehouse's label feedback when asked;
     feedback examples only ever join the training split."""
     from models.dataset import load_examples
@@ -635,11 +624,11 @@ def train_model(settings: Settings, *, data_dir: Path | None = None, with_feedba
     config = TrainConfig(base_model=settings.model.base_model, max_length=settings.model.max_length,
                          max_chunks=settings.model.max_chunks, batch_size=settings.model.batch_size,
                          seed=settings.model.seed, method=settings.model.method, epochs=settings.model.epochs)
-    return train(examples, config, settings.models_dir, progress=progress, steps=steps or _no_steps)
+    return train(examples, config, settings.models_dir, progress=progress)
 
 
 def distill_model(settings: Settings, config=None, *, teacher: Path | None = None, data_dir: Path | None = None,
-                  progress: Callable[[str], None] = lambda _: None, steps: Steps | None = None, **fields) -> Path:
+                  progress: Callable[[str], None] = lambda _: None, **fields) -> Path:
     """Distil the teacher (default: the current model) into a student shaped by config (a
     models.distill.DistillConfig, whose defaults are the student newsmon scores with) with fields
     replaced (layers=..., ffn=..., ...); the student becomes the current model, the teacher stays
@@ -653,22 +642,20 @@ def distill_model(settings: Settings, config=None, *, teacher: Path | None = Non
     if teacher is None or not teacher.exists():
         raise PipelineError("no trained model to distil: run `newsmon train` first")
     config = replace(config or DistillConfig(), **fields, seed=settings.model.seed)
-    return distill(teacher, load_examples(data_dir), config, settings.models_dir, progress=progress,
-                   steps=steps or _no_steps)
+    return distill(teacher, load_examples(data_dir), config, settings.models_dir, progress=progress)
 
 
 def train_current_model(settings: Settings, *, with_feedback: bool = False, data_dir: Path | None = None,
                         distill_config=None, progress: Callable[[str], None] = lambda _: None,
-                        steps: Steps | None = None) -> tuple[Path, Path | None]:
+                        ) -> tuple[Path, Path | None]:
     """Train (train_model); then, with model.distill on and a fine-tuned model, distil it into a
     student (distill_config, default models.distill's), which scores from then on. Returns the
     trained model and the student (or None)."""
-    trained = train_model(settings, data_dir=data_dir, with_feedback=with_feedback, progress=progress, steps=steps)
+    trained = train_model(settings, data_dir=data_dir, with_feedback=with_feedback, progress=progress)
     if not (settings.model.distill and settings.model.method == "finetune"):
         return trained, None
     progress("distilling it into the smaller model that scores from now on (model.distill; ~15 min here)")
-    return trained, distill_model(settings, distill_config, teacher=trained, data_dir=data_dir, progress=progress,
-                                  steps=steps)
+    return trained, distill_model(settings, distill_config, teacher=trained, data_dir=data_dir, progress=progress)
 
 
 def has_model(settings: Settings) -> bool:
@@ -919,6 +906,8 @@ def render_digest_preview(settings: Settings, week: str, out: Path) -> Path:
 
     from newsmon.digest.render import render_digest_html
 
+    if out.is_dir():
+        raise PipelineError(f"{out} is a folder: give the file to write the digest to, e.g. {out / (week + '.html')}")
     parts = digest_parts(settings, week)
     sources = {cid: "data:image/png;base64," + base64.b64encode(png).decode("ascii")
                for cid, png in parts.images.items()}
@@ -954,8 +943,6 @@ def send_digest(settings: Settings, week: str, *, force: bool = False) -> dict:
     iso_week_bounds(week)
     with warehouse(settings) as con:  # migrated, so the ledger exists
         sent = con.execute("select sent_at, message_id from digests where week = ?", [week]).fetchone()
-    if out.is_dir():
-        raise PipelineError(f"{out} is a folder: give the file to write the digest to, e.g. {out / (week + '.html')}")
     if sent and not force:
         return {"week": week, "status": "already sent", "sent_at": sent[0], "message_id": sent[1]}
     parts = digest_parts(settings, week)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from newsmon import pipeline
 from newsmon.config import Settings
-from newsmon.domain import article_id
 from tests.integration.test_cli import newsmon
 from tests.integration.test_warehouse_access import ARTICLES, loaded  # noqa: F401 (a fixture)
 
