@@ -27,6 +27,14 @@ class Example:
     sectors: tuple[str, ...] = ()
     voice: str | None = None
     split: str = "train"
+    # where it came from: "written" (models/data) or "realnews" (the real corpus, --extra data)
+    source: str = "written"
+    # the story it reports (real news: one per query / near-duplicate titles); None: its own
+    group: str | None = None
+
+    @property
+    def story(self) -> str:
+        return self.group or self.id
 
     @property
     def stratum(self) -> tuple[int, ...]:
@@ -89,9 +97,24 @@ def write_test_ids(directory: Path, ids: set[str]) -> Path:
     return path
 
 
-def load_examples(data_dir: Path | None = None, extra: list[Path] | None = None) -> list[Example]:
+def real_examples(corpus_dir: Path, split_file: Path | None = None) -> list[Example]:
+    """The real-news corpus as examples (source "realnews"), each with its story group and its
+    split from the committed real test split (models/data/real_test_split.txt)."""
+    from models import realnews
+
+    records = realnews.read_corpus(corpus_dir)
+    groups = realnews.story_groups(records)
+    test_ids = realnews.read_test_ids(split_file or realnews.split_file())
+    return [Example(id=r.id, title=r.title, text=r.text, labels=r.labels, sectors=r.sectors,
+                    split="test" if r.id in test_ids else "train", source=realnews.SOURCE, group=groups[r.id])
+            for r in records]
+
+
+def load_examples(data_dir: Path | None = None, extra: list[Path] | None = None,
+                  extra_data: Path | None = None) -> list[Example]:
     """Every example in data_dir/*.jsonl (plus extra files), sorted by id, with its split set from
-    test_split.txt; ids must be unique."""
+    test_split.txt; ids must be unique. With extra_data (a real-news corpus directory), its
+    records join too, split by the committed real test split."""
     directory = data_dir or default_data_dir()
     files = sorted(directory.glob("*.jsonl")) + list(extra or [])
     examples: dict[str, Example] = {}
@@ -106,16 +129,35 @@ def load_examples(data_dir: Path | None = None, extra: list[Path] | None = None)
     if not examples:
         raise DatasetError(f"no examples in {directory}")
     test_ids = read_test_ids(directory) or top_up_test_split(list(examples.values()), set())
-    return [replace(examples[key], split="test" if key in test_ids else "train") for key in sorted(examples)]
+    written = [replace(examples[key], split="test" if key in test_ids else "train") for key in sorted(examples)]
+    if extra_data is None:
+        return written
+    real = real_examples(Path(extra_data))
+    clash = sorted({ex.id for ex in real} & set(examples))
+    if clash:
+        raise DatasetError(f"{extra_data}: ids also in the written data: {', '.join(clash[:3])}")
+    return sorted(written + real, key=lambda ex: ex.id)
 
 
 def snapshot_hash(examples: list[Example]) -> str:
     """Hash of the examples' content, recorded in the model card and the model version."""
     digest = hashlib.sha256()
     for ex in examples:
-        digest.update(json.dumps([ex.id, ex.title, ex.text, ex.labels, ex.sectors],
-                                 sort_keys=True).encode())
+        row = [ex.id, ex.title, ex.text, ex.labels, ex.sectors]
+        if ex.source != "written":  # the written split is fixed by its file; a real one is part of the data
+            row += [ex.source, ex.split]
+        digest.update(json.dumps(row, sort_keys=True).encode())
     return digest.hexdigest()[:12]
+
+
+def data_sources(examples: list[Example]) -> list[dict]:
+    """Per source: its examples in each split and a hash of its content (snapshot_hash)."""
+    out = []
+    for source in sorted({ex.source for ex in examples}, key=lambda s: (s != "written", s)):
+        rows = [ex for ex in examples if ex.source == source]
+        out.append({"source": source, "examples": len(rows), "train": sum(ex.split == "train" for ex in rows),
+                    "test": sum(ex.split == "test" for ex in rows), "hash": snapshot_hash(rows)})
+    return out
 
 
 def label_counts(examples: list[Example]) -> dict[str, int]:

@@ -29,6 +29,17 @@ def calibration(truth: np.ndarray, scores: np.ndarray, bins: int = 10) -> dict[s
     return {"brier": round(float(((scores - truth) ** 2).mean()), 4), "ece": round(float(ece), 4)}
 
 
+def reliability(truth: np.ndarray, scores: np.ndarray, bins: int = 10) -> list[dict]:
+    """The reliability diagram's points: per equal-width score bin with articles in it, the mean
+    score, the share positive and the count."""
+    truth = truth.astype(float)
+    which = np.minimum((scores * bins).astype(int), bins - 1)
+    return [{"bin": [round(b / bins, 2), round((b + 1) / bins, 2)],
+             "mean_score": round(float(scores[which == b].mean()), 4),
+             "positive_rate": round(float(truth[which == b].mean()), 4), "count": int((which == b).sum())}
+            for b in range(bins) if (which == b).any()]
+
+
 def compute_metrics(truth: np.ndarray, scores: np.ndarray, thresholds: np.ndarray,
                     labels: tuple[str, ...]) -> dict[str, dict]:
     """truth and scores are (n, labels); one metrics dict per label (with its calibration)."""

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -16,9 +14,19 @@ from pathlib import Path
 
 import numpy as np
 
-from models.dataset import Example, label_counts, snapshot_hash
+from models.artifact import (  # latest_model and model_dir_or_exit lived here: still importable from here
+    STORAGE_FORMAT,
+    latest_model,  # noqa: F401
+    model_dir_or_exit,  # noqa: F401
+    reproducible,
+    write_artifact,
+)
+from models.classifier import Classifier
+from models.dataset import Example, data_sources, label_counts, snapshot_hash
 from models.encoder import Encoder
-from models.metrics import best_threshold, compute_metrics, sector_metrics
+from models.evaluate import test_metrics
+from models.metrics import best_threshold
+from models.progress import Steps, no_steps
 from newsmon.domain import LABELS, SECTORS
 
 FROZEN = "frozen"  # frozen encoder, logistic-regression head per label (fast, ~30 s)
@@ -47,6 +55,9 @@ class TrainConfig:
     input_format: int = 3
     # how thresholds are picked (models.metrics.best_threshold): F1 averaged over +-0.1 of the cut
     threshold_rule: str = "f1-plateau-0.1"
+    # how much one real article (extra data: the real-news corpus) weighs in the heads' fit against
+    # one written example (`python -m models.compare` measured the choice)
+    real_weight: float = 1.0
 
     @classmethod
     def from_json(cls, path: Path) -> TrainConfig:
@@ -61,22 +72,44 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _fit_label(x: np.ndarray, y: np.ndarray, seed: int, folds: int) -> tuple[float, np.ndarray]:
-    """Choose C by cross-validated F1; return it and the out-of-fold probabilities."""
+def story_folds(rows: list[Example], folds: int, seed: int) -> np.ndarray:
+    """Each row's cross-validation fold: stratified by label combination, grouped by story (two
+    reports of one story never sit in different folds; a written example is its own story)."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    strata = np.asarray([int("".join(map(str, r.stratum)), 2) for r in rows])
+    groups = np.asarray([r.story for r in rows])
+    fold = np.zeros(len(rows), dtype=np.int64)
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for k, (_, held) in enumerate(splitter.split(np.zeros(len(rows)), strata, groups)):
+        fold[held] = k
+    return fold
+
+
+def _fit_label(x: np.ndarray, y: np.ndarray, seed: int, folds: int, *, fold: np.ndarray | None = None,
+               weights: np.ndarray | None = None, judged: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """Choose C by cross-validated F1 on the judged rows (all by default); return it and the
+    out-of-fold probabilities. fold gives each row's fold (else stratified folds of y); weights
+    weigh rows in the fit."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
     from models.metrics import binary_metrics
 
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    if fold is None:
+        splits = list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(x, y))
+    else:
+        splits = [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(folds)]
+    judged = np.ones(len(y), dtype=bool) if judged is None else judged
     best_c, best_f1, best_oof = _C_GRID[0], -1.0, np.zeros(len(y))
     for c in _C_GRID:
         oof = np.zeros(len(y))
-        for fit_idx, held_idx in splitter.split(x, y):
+        for fit_idx, held_idx in splits:
             model = LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
-            model.fit(x[fit_idx], y[fit_idx])
+            model.fit(x[fit_idx], y[fit_idx], sample_weight=None if weights is None else weights[fit_idx])
             oof[held_idx] = model.predict_proba(x[held_idx])[:, 1]
-        f1 = binary_metrics(y, oof >= best_threshold(y, oof))["f1"]
+        truth, scores = y[judged], oof[judged]
+        f1 = binary_metrics(truth, scores >= best_threshold(truth, scores))["f1"]
         if f1 > best_f1:
             best_c, best_f1, best_oof = c, f1, oof
     return best_c, best_oof
@@ -116,7 +149,7 @@ def _fit_sectors(x: np.ndarray, rows: list[Example], seed: int,
 
 
 def model_version(config: TrainConfig, snapshot: str) -> str:
-    digest = hashlib.sha256(json.dumps([asdict(config), snapshot]).encode()).hexdigest()
+    digest = hashlib.sha256(json.dumps([asdict(config), snapshot, STORAGE_FORMAT]).encode()).hexdigest()
     return f"{config.method}-{digest[:10]}"
 
 
@@ -124,52 +157,112 @@ def _truth(rows: list[Example]) -> np.ndarray:
     return np.asarray([[r.labels[label] for label in LABELS] for r in rows])
 
 
-def _train_frozen(encoder: Encoder, rows: list[Example], config: TrainConfig,
-                  progress: Callable[[str], None], x: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict, dict]:
-    """Logistic heads on frozen vectors x; C and thresholds from cross-validated F1."""
+def _is_real(rows: list[Example]) -> np.ndarray:
+    return np.asarray([r.source != "written" for r in rows], dtype=bool)
+
+
+def fit_heads(x: np.ndarray, rows: list[Example], config: TrainConfig,
+              progress: Callable[[str], None] = lambda _: None) -> tuple[np.ndarray, np.ndarray, dict, dict]:
+    """Logistic heads on document vectors x of the training rows; C and thresholds from
+    cross-validated F1. With real articles among the rows, the folds are grouped by story, real
+    articles weigh config.real_weight in the fit, and C and the thresholds are chosen on the real
+    articles' out-of-fold scores alone (the text the model must work on); else on every row's."""
     from sklearn.linear_model import LogisticRegression
 
+    from models.metrics import binary_metrics
+
     y = _truth(rows)
-    coef = np.zeros((len(LABELS), encoder.dim), dtype=np.float32)
+    real = _is_real(rows)
+    fold = weights = judged = None
+    if real.any():
+        fold = story_folds(rows, config.folds, config.seed)
+        weights = np.where(real, config.real_weight, 1.0)
+        judged = real
+    coef = np.zeros((len(LABELS), x.shape[1]), dtype=np.float32)
     intercept = np.zeros(len(LABELS), dtype=np.float32)
-    thresholds, chosen = {}, {}
+    thresholds, chosen, cv = {}, {}, {}
     for j, label in enumerate(LABELS):
         progress(f"fitting the {label} head")
-        c, oof = _fit_label(x, y[:, j], config.seed, config.folds)
+        c, oof = _fit_label(x, y[:, j], config.seed, config.folds, fold=fold, weights=weights, judged=judged)
         model = LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
-        model.fit(x, y[:, j])
+        model.fit(x, y[:, j], sample_weight=weights)
         coef[j], intercept[j] = model.coef_[0], model.intercept_[0]
-        thresholds[label] = best_threshold(y[:, j], oof)
+        mask = real if real.any() else np.ones(len(rows), dtype=bool)
+        thresholds[label] = best_threshold(y[mask, j], oof[mask])
         chosen[label] = c
-    return coef, intercept, thresholds, {"regularization_C": chosen, "threshold_source": "5-fold out-of-fold scores"}
+        cv[label] = binary_metrics(y[mask, j], oof[mask] >= thresholds[label])
+    if real.any():
+        source = (f"{config.folds}-fold out-of-fold scores of the {int(real.sum())} real training articles "
+                  "(folds grouped by story)")
+        details = {"regularization_C": chosen, "real_weight": config.real_weight}
+    else:
+        source = f"{config.folds}-fold out-of-fold scores"
+        details = {"regularization_C": chosen}
+    return coef, intercept, thresholds, details | {"threshold_source": source, "cross_validated": cv}
 
 
-def _train_finetuned(encoder: Encoder, rows: list[Example], config: TrainConfig,
-                     progress: Callable[[str], None]) -> tuple[np.ndarray, np.ndarray, dict, dict, np.ndarray]:
+def _train_frozen(encoder: Encoder, rows: list[Example], config: TrainConfig,
+                  progress: Callable[[str], None], x: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict, dict]:
+    """Logistic heads on frozen vectors x (fit_heads)."""
+    return fit_heads(x, rows, config, progress)
+
+
+def _train_finetuned(encoder: Encoder, rows: list[Example], config: TrainConfig, progress: Callable[[str], None],
+                     steps: Steps = no_steps) -> tuple[np.ndarray, np.ndarray, dict, dict, np.ndarray]:
     """Fine-tune on most of the training split; thresholds from the held-out validation part."""
     from models.dataset import top_up_test_split
     from models.finetune import finetune
 
-    validation_ids = top_up_test_split(rows, set(), fraction=config.validation_fraction)
+    real = _is_real(rows)
+    if real.any():
+        # one story-grouped fold of the training rows; thresholds from its real articles
+        held_fold = story_folds(rows, config.folds, config.seed) == 0
+        validation_ids = {r.id for r, held in zip(rows, held_fold, strict=True) if held}
+    else:
+        validation_ids = top_up_test_split(rows, set(), fraction=config.validation_fraction)
     fit = [r for r in rows if r.id not in validation_ids]
-    validation = [r for r in rows if r.id in validation_ids]
+    validation = [r for r in rows if r.id in validation_ids and (r.source != "written" or not real.any())]
     coef, intercept = finetune(encoder, fit, epochs=config.epochs, learning_rate=config.learning_rate,
-                               batch_size=config.train_batch_size, seed=config.seed, progress=progress)
+                               batch_size=config.train_batch_size, seed=config.seed, progress=progress, steps=steps)
     progress("encoding the training split with the tuned encoder")
-    x_all = encoder.encode_documents([r.title for r in rows], [r.text for r in rows], config.max_chunks)
-    held = np.asarray([r.id in validation_ids for r in rows])
+    x_all = encoder.encode_documents([r.title for r in rows], [r.text for r in rows], config.max_chunks,
+                                     on_batch=lambda done, total: steps("embedding the training split", done, total))
+    judged = {r.id for r in validation}
+    held = np.asarray([r.id in judged for r in rows])
     scores = 1.0 / (1.0 + np.exp(-(x_all[held] @ coef.T + intercept)))
     y = _truth(validation)
     thresholds = {label: best_threshold(y[:, j], scores[:, j]) for j, label in enumerate(LABELS)}
+    source = (f"real articles of one story-grouped fifth of the training split, held out of fine-tuning "
+              f"({len(validation)} articles)" if real.any()
+              else f"validation part of the training split ({len(validation)} examples)")
     return coef, intercept, thresholds, {
         "epochs": config.epochs, "learning_rate": config.learning_rate, "train_batch_size": config.train_batch_size,
-        "fit_examples": len(fit), "validation_examples": len(validation),
-        "threshold_source": f"validation part of the training split ({len(validation)} examples)"}, x_all
+        "fit_examples": len(fit), "validation_examples": len(validation_ids), "threshold_source": source}, x_all
 
 
 def train(examples: list[Example], config: TrainConfig, models_dir: Path,
-          progress: Callable[[str], None] = lambda _: None) -> Path:
-    """Train, evaluate on the test split and write data/models/<version>/; return its path."""
+          progress: Callable[[str], None] = lambda _: None, steps: Steps = no_steps,
+          vector_cache: Path | None = None) -> Path:
+    """Train, evaluate on the test split and write data/models/<version>/; return its path. The
+    same inputs give the same files (models.artifact.reproducible); steps(stage, done, total)
+    reports each stage's progress. vector_cache: where the frozen method keeps the window vectors
+    of articles it has read (models.vectors; the same vectors, not read again)."""
+    with reproducible(config.seed):
+        return _train(examples, config, models_dir, progress, steps, vector_cache)
+
+
+def _frozen_documents(encoder: Encoder, rows: list[Example], config: TrainConfig, cache: Path | None,
+                      on_batch) -> np.ndarray:
+    if cache is None:
+        return encoder.encode_documents([r.title for r in rows], [r.text for r in rows], config.max_chunks,
+                                        on_batch=on_batch)
+    from models.vectors import documents
+
+    return documents(encoder, [r.title for r in rows], [r.text for r in rows], config.max_chunks, cache)
+
+
+def _train(examples: list[Example], config: TrainConfig, models_dir: Path, progress: Callable[[str], None],
+           steps: Steps, vector_cache: Path | None = None) -> Path:
     if config.method not in METHODS:
         raise ValueError(f"unknown training method {config.method!r}: use one of {sorted(METHODS)}")
     set_seed(config.seed)
@@ -185,23 +278,19 @@ def train(examples: list[Example], config: TrainConfig, models_dir: Path,
                       normalize=config.method == FROZEN, trainable=config.method != FROZEN)
     if config.method == FROZEN:
         progress(f"encoding {len(train_set)} training articles")
-        x_train = encoder.encode_documents([r.title for r in train_set], [r.text for r in train_set],
-                                           config.max_chunks)
+        x_train = _frozen_documents(encoder, train_set, config, vector_cache, lambda done, total: steps(
+            "embedding the training split", done, total))
         coef, intercept, thresholds, details = _train_frozen(encoder, train_set, config, progress, x_train)
     else:
-        coef, intercept, thresholds, details, x_train = _train_finetuned(encoder, train_set, config, progress)
+        coef, intercept, thresholds, details, x_train = _train_finetuned(encoder, train_set, config, progress,
+                                                                         steps)
 
     progress("fitting the sector heads")
     tags, sector_coef, sector_intercept, sector_thresholds = _fit_sectors(
         x_train, train_set, config.seed, config.folds)
 
-    progress(f"evaluating on the {len(test_set)}-example test split")
-    x_test = encoder.encode_documents([r.title for r in test_set], [r.text for r in test_set], config.max_chunks)
-    test_scores = 1.0 / (1.0 + np.exp(-(x_test @ coef.T + intercept)))
-    metrics = compute_metrics(_truth(test_set), test_scores,
-                              np.asarray([thresholds[label] for label in LABELS]), LABELS)
-    sector_scores = 1.0 / (1.0 + np.exp(-(x_test @ sector_coef.T + sector_intercept)))
-    metrics["sectors"] = sector_metrics(test_set, sector_scores, tags, sector_thresholds)
+    written_test = [ex for ex in test_set if ex.source == "written"]
+    real_test = [ex for ex in test_set if ex.source != "written"]
     trained_at = datetime.now(UTC).replace(tzinfo=None)
     card_facts = {
         "model_version": version, "base_model": config.base_model, "method": config.method,
@@ -214,54 +303,17 @@ def train(examples: list[Example], config: TrainConfig, models_dir: Path,
         "sector_method": "one-vs-rest logistic heads on the document vectors, thresholds from "
                          f"{config.folds}-fold out-of-fold F1",
         "max_length": config.max_length, "max_chunks": config.max_chunks, "pooling": "token-weighted mean of windows",
-        "seed": config.seed, "data_snapshot": snapshot,
-        "train_counts": label_counts(train_set), "test_counts": label_counts(test_set),
-        "trained_at": trained_at.isoformat(), "train_seconds": round(time.monotonic() - started, 1),
+        "seed": config.seed, "data_snapshot": snapshot, "data_sources": data_sources(examples),
+        "train_counts": label_counts(train_set), "test_counts": label_counts(written_test),
+        **({"real_test_counts": label_counts(real_test)} if real_test else {}),
     }
+    progress(f"evaluating on the test splits ({len(real_test)} real, {len(written_test)} written articles)")
+    x_test = _frozen_documents(encoder, test_set, config, vector_cache if config.method == FROZEN else None,
+                               lambda done, total: steps("embedding the test splits", done, total))
+    scorer = Classifier(card_facts, coef, intercept, sector_head=(sector_coef, sector_intercept))
+    metrics = test_metrics(scorer, test_set, x_test)
+    run_facts = {"trained_at": trained_at.isoformat(), "train_seconds": round(time.monotonic() - started, 1)}
     heads = {"coef": coef, "intercept": intercept,
              "sector_coef": sector_coef, "sector_intercept": sector_intercept}
-    return _write_artifact(models_dir, version, card_facts, heads, metrics,
-                           encoder if config.method == FINETUNE else None)
-
-
-def _write_artifact(models_dir: Path, version: str, config: dict, heads: dict[str, np.ndarray],
-                    metrics: dict, encoder: Encoder | None = None) -> Path:
-    """Write into a temporary directory and rename it into place, then point LATEST at it."""
-    from models.card import render_card
-
-    models_dir.mkdir(parents=True, exist_ok=True)
-    final = models_dir / version
-    tmp = models_dir / f".{version}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    (tmp / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
-    if encoder is not None:
-        encoder.model.save_pretrained(tmp / "encoder")
-        encoder.tokenizer.save_pretrained(tmp / "encoder")
-    np.savez(tmp / "head.npz", **heads)
-    (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
-    (tmp / "MODEL_CARD.md").write_text(render_card(config, metrics), encoding="utf-8")
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(tmp, final)
-    latest = models_dir / "LATEST"
-    latest.with_suffix(".tmp").write_text(version, encoding="utf-8")
-    os.replace(latest.with_suffix(".tmp"), latest)
-    return final
-
-
-def model_dir_or_exit(args: list[str]) -> Path:
-    """For analysis scripts: the model directory named first on the command line, else the newest
-    under data/models; exits with one line when there is none."""
-    path = Path(args[0]) if args else latest_model(Path("data") / "models")
-    if path is None:
-        raise SystemExit("error: no trained model: run `newsmon train` or pass a model directory")
-    return path
-
-
-def latest_model(models_dir: Path) -> Path | None:
-    """The artifact LATEST points at, if any."""
-    pointer = models_dir / "LATEST"
-    if not pointer.exists():
-        return None
-    path = models_dir / pointer.read_text(encoding="utf-8").strip()
-    return path if path.exists() else None
+    return write_artifact(models_dir, version, card_facts, heads, metrics,
+                          encoder.model if config.method == FINETUNE else None, run_facts=run_facts)

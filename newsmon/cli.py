@@ -160,11 +160,15 @@ def load(
               f"{report.inserted} new, {report.updated} updated, {report.crawl_runs} crawl runs recorded")
 
 
-def _label_rows(metrics: dict) -> list[tuple[str, dict]]:
-    """The per-label rows, then the sector tags' micro average when the model has sector heads."""
-    rows = [(label, m) for label, m in metrics.items() if label != "sectors"]
-    if "sectors" in metrics:
-        rows.append(("sector tags (micro)", metrics["sectors"]["micro"]))
+def _label_rows(metrics: dict) -> list[tuple[str, str, dict]]:
+    """(split, label, metrics) rows: the real test split first (when measured), then the written one;
+    each split's per-label rows, then its sector tags' micro average when the model has sector heads."""
+    rows = []
+    for split, block in (("real", metrics.get("real_test") or {}), ("written", metrics)):
+        rows += [(split, label, m) for label, m in block.items()
+                 if label not in ("sectors", "reliability", "real_test")]
+        if "sectors" in block:
+            rows.append((split, "sector tags (micro)", block["sectors"]["micro"]))
     return rows
 
 
@@ -180,9 +184,9 @@ def train(
     trained, student = pipeline.train_current_model(settings, with_feedback=with_feedback,
                                                     progress=lambda m: err.print(f"[dim]{m}[/]"))
     metrics = json.loads((trained / "metrics.json").read_text(encoding="utf-8"))
-    table = Table("label", "precision", "recall", "F1", title=f"test split: {trained.name}")
-    for label, m in _label_rows(metrics):
-        table.add_row(label, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}")
+    table = Table("test split", "label", "precision", "recall", "F1", title=f"test splits: {trained.name}")
+    for split, label, m in _label_rows(metrics):
+        table.add_row(split, label, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}")
     out.print(table)
     out.print(f"model written to {trained}")
     if student:
@@ -249,9 +253,10 @@ def evaluate(
 
     target = None if str(card) == "-" else (card or Path("models") / "MODEL_CARD.md")
     version, metrics = pipeline.evaluate_model(_settings(), target)
-    table = Table("label", "precision", "recall", "F1", "TP", "FP", "FN", "TN", title=f"test split: {version}")
-    for label, m in _label_rows(metrics):
-        table.add_row(label, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}",
+    table = Table("test split", "label", "precision", "recall", "F1", "TP", "FP", "FN", "TN",
+                  title=f"test splits: {version}")
+    for split, label, m in _label_rows(metrics):
+        table.add_row(split, label, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}",
                       *(str(m[k]) for k in ("tp", "fp", "fn", "tn")))
     out.print(table)
     if target:

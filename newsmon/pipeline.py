@@ -610,8 +610,9 @@ def export_feedback(settings: Settings) -> tuple[Path, int]:
 
 def train_model(settings: Settings, *, data_dir: Path | None = None, with_feedback: bool = False,
                 progress: Callable[[str], None] = lambda _: None) -> Path:
-    """Train on the repository's examples (data_dir), plus the warehouse's label feedback when asked;
-    feedback examples only ever join the training split."""
+    """Train on the repository's examples (data_dir) and the real-news corpus (model.extra_data, its
+    training part), plus the warehouse's label feedback when asked; feedback examples only ever
+    join the training split."""
     from models.dataset import load_examples
     from models.train import TrainConfig, train
 
@@ -620,11 +621,12 @@ def train_model(settings: Settings, *, data_dir: Path | None = None, with_feedba
         path, count = export_feedback(settings)
         progress(f"{count} feedback examples exported to {path}")
         extra.append(path)
-    examples = load_examples(data_dir, extra=extra)
+    examples = load_examples(data_dir, extra=extra, extra_data=settings.model.extra_data)
     config = TrainConfig(base_model=settings.model.base_model, max_length=settings.model.max_length,
                          max_chunks=settings.model.max_chunks, batch_size=settings.model.batch_size,
                          seed=settings.model.seed, method=settings.model.method, epochs=settings.model.epochs)
-    return train(examples, config, settings.models_dir, progress=progress)
+    return train(examples, config, settings.models_dir, progress=progress,
+                 vector_cache=settings.data_dir / "cache" / "vectors")
 
 
 def distill_model(settings: Settings, config=None, *, teacher: Path | None = None, data_dir: Path | None = None,
@@ -642,7 +644,8 @@ def distill_model(settings: Settings, config=None, *, teacher: Path | None = Non
     if teacher is None or not teacher.exists():
         raise PipelineError("no trained model to distil: run `newsmon train` first")
     config = replace(config or DistillConfig(), **fields, seed=settings.model.seed)
-    return distill(teacher, load_examples(data_dir), config, settings.models_dir, progress=progress)
+    return distill(teacher, load_examples(data_dir, extra_data=settings.model.extra_data), config,
+                   settings.models_dir, progress=progress)
 
 
 def train_current_model(settings: Settings, *, with_feedback: bool = False, data_dir: Path | None = None,
@@ -690,15 +693,19 @@ def load_classifier(settings: Settings):
 
 
 def evaluate_model(settings: Settings, card_path: Path | None = None) -> tuple[str, dict]:
-    """Measure the current model on the test split; write its model card to card_path if given."""
-    from models.card import render_card
+    """Measure the current model on the test splits (the real one when model.extra_data is there,
+    and the written one); write its model card to card_path if given, with the real test split's
+    reliability chart beside it."""
+    from models.card import render_card, write_reliability_chart
     from models.dataset import load_examples
     from models.evaluate import evaluate
 
     classifier = load_classifier(settings)
-    metrics = evaluate(classifier, load_examples())
+    metrics = evaluate(classifier, load_examples(extra_data=settings.model.extra_data))
     if card_path is not None:
-        card_path.write_text(render_card(classifier.config, metrics, classifier.encoder.precision), encoding="utf-8")
+        chart = write_reliability_chart(metrics, card_path.with_name("reliability.png"))
+        card_path.write_text(render_card(classifier.config, metrics, classifier.encoder.precision,
+                                         chart=chart.name if chart else None), encoding="utf-8")
     return classifier.version, metrics
 
 

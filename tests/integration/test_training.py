@@ -4,16 +4,18 @@ import json
 import shutil
 from datetime import datetime
 
-import numpy as np
 import pytest
 
+from models import realnews
 from models.classifier import Classifier
-from models.dataset import default_data_dir, load_examples
+from models.dataset import default_data_dir, load_examples, real_examples, snapshot_hash
 from newsmon import pipeline
 from newsmon.config import ModelSettings, Settings
 from newsmon.domain import Article, article_id, content_hash
 
 pytestmark = pytest.mark.slow
+CORPUS = realnews.default_corpus_dir()
+needs_corpus = pytest.mark.skipif(CORPUS is None, reason="no real-news corpus at ../shared/realnews (beside the clone)")
 
 
 def _small_data_dir(tmp_path, per_stratum: int = 12):
@@ -33,10 +35,60 @@ def _small_data_dir(tmp_path, per_stratum: int = 12):
     return directory
 
 
+def _small_real_dir(tmp_path, per_stratum: int = 6):
+    """A few real articles of each label combination on each side of the committed real test split,
+    as a corpus directory (read from ../shared/realnews at test time, written under tmp_path only)."""
+    picked: dict[tuple, list[str]] = {}
+    for ex in real_examples(CORPUS):
+        bucket = picked.setdefault((ex.split, ex.stratum), [])
+        if len(bucket) < per_stratum:
+            bucket.append(ex.id)
+    keep = {i for ids in picked.values() for i in ids}
+    directory = tmp_path / "real-small"
+    directory.mkdir()
+    lines = (CORPUS / realnews.CORPUS_FILE).read_text(encoding="utf-8").splitlines()
+    (directory / realnews.CORPUS_FILE).write_text(
+        "".join(line + "\n" for line in lines if line.strip() and json.loads(line)["id"] in keep), encoding="utf-8")
+    return directory
+
+
+@needs_corpus
+def test_extra_data_adds_real_articles_and_the_card_names_every_source(tmp_path):
+    small, real = _small_data_dir(tmp_path, per_stratum=6), _small_real_dir(tmp_path, per_stratum=8)
+    plain = pipeline.train_model(Settings(data_dir=tmp_path / "a", model=ModelSettings(method="frozen", extra_data=None)),
+                                 data_dir=small)
+    mixed = pipeline.train_model(Settings(data_dir=tmp_path / "b", model=ModelSettings(method="frozen", extra_data=real)),
+                                 data_dir=small)
+    before, after = (json.loads((path / "config.json").read_text()) for path in (plain, mixed))
+    assert before["data_snapshot"] != after["data_snapshot"] and plain.name != mixed.name
+    assert [s["source"] for s in before["data_sources"]] == ["written"]
+    rows = real_examples(real)
+    sources = {s["source"]: s for s in after["data_sources"]}
+    assert sources["written"] == before["data_sources"][0]  # the written data is counted and hashed alike
+    assert sources["realnews"] == {"source": "realnews", "examples": len(rows), "hash": snapshot_hash(rows),
+                                   "train": sum(r.split == "train" for r in rows),
+                                   "test": sum(r.split == "test" for r in rows)}
+    assert after["train_counts"]["total"] == before["train_counts"]["total"] + sources["realnews"]["train"]
+    assert after["test_counts"] == before["test_counts"]  # the written test split stays as it was
+    # thresholds and C from the real training articles' out-of-fold scores, folds grouped by story
+    assert "real training articles (folds grouped by story)" in after["training"]["threshold_source"]
+    real_train = [r for r in rows if r.split == "train"]
+    for label in ("integration", "decentralization"):
+        assert after["training"]["cross_validated"][label]["support"] == sum(r.labels[label] for r in real_train)
+    metrics = json.loads((mixed / "metrics.json").read_text())
+    real_test = [r for r in rows if r.split == "test"]
+    assert metrics["real_test"]["integration"]["support"] == sum(r.labels["integration"] for r in real_test)
+    assert "real_test" not in json.loads((plain / "metrics.json").read_text())
+    card = (mixed / "MODEL_CARD.md").read_text()
+    for source in after["data_sources"]:
+        assert f"| {source['examples']} | {source['train']} | {source['test']} | `{source['hash']}` |" in card
+    assert card.index("### Real test split") < card.index("### Written test split")
+
+
 def test_finetuned_artifact_carries_its_encoder_and_predicts(tmp_path):
     from models.distill import DistillConfig
 
-    settings = Settings(data_dir=tmp_path, model=ModelSettings(method="finetune", epochs=1))
+    settings = Settings(data_dir=tmp_path, model=ModelSettings(method="finetune", epochs=1, extra_data=None))
     small = _small_data_dir(tmp_path)
     # as `newsmon train` does: train, then (model.distill on by default) distil the student that scores
     path, student = pipeline.train_current_model(settings, data_dir=small,
@@ -61,16 +113,15 @@ def test_finetuned_artifact_carries_its_encoder_and_predicts(tmp_path):
 
 def test_training_is_reproducible_with_the_fixed_seed(tmp_path):
     small = _small_data_dir(tmp_path, per_stratum=8)
-    settings = Settings(data_dir=tmp_path / "one", model=ModelSettings(method="frozen"))
+    settings = Settings(data_dir=tmp_path / "one", model=ModelSettings(method="frozen", extra_data=None))
     first, student = pipeline.train_current_model(settings, data_dir=small)
     assert student is None  # the frozen method is the quick one: no distillation after it
-    again = pipeline.train_model(Settings(data_dir=tmp_path / "two", model=ModelSettings(method="frozen")),
+    again = pipeline.train_model(Settings(data_dir=tmp_path / "two", model=ModelSettings(method="frozen", extra_data=None)),
                                  data_dir=small)
     assert again.name == first.name
     assert (again / "metrics.json").read_text() == (first / "metrics.json").read_text()
-    heads = np.load(first / "head.npz"), np.load(again / "head.npz")
-    assert heads[0].files == heads[1].files
-    assert all(np.array_equal(heads[0][name], heads[1][name]) for name in heads[0].files)
+    # every model file the same byte for byte (the checksums file lists them all)
+    assert (again / "checksums.sha256").read_text() == (first / "checksums.sha256").read_text()
 
 
 def test_evaluate_reproduces_training_metrics_and_writes_the_card(model_settings, trained_model_dir, tmp_path):
@@ -78,6 +129,7 @@ def test_evaluate_reproduces_training_metrics_and_writes_the_card(model_settings
     # training measures in float32; evaluate measures at the configured precision (auto: bfloat16
     # where the CPU has it, whose probabilities differ in the third decimal), so pin float32 here
     model_settings.model.precision = "float32"
+    model_settings.model.extra_data = None  # as the session's model was trained: written examples only
     version, metrics = pipeline.evaluate_model(model_settings, card)
     assert version == trained_model_dir.name
     assert metrics == json.loads((trained_model_dir / "metrics.json").read_text())
@@ -86,7 +138,7 @@ def test_evaluate_reproduces_training_metrics_and_writes_the_card(model_settings
 
 
 def test_train_with_feedback_adds_corrections_to_the_training_split(tmp_path):
-    settings = Settings(data_dir=tmp_path / "data", model=ModelSettings(method="frozen"))
+    settings = Settings(data_dir=tmp_path / "data", model=ModelSettings(method="frozen", extra_data=None))
     run = pipeline.run_dir(settings, "r1")
     run.mkdir(parents=True)
     url = "https://news.example/robots-demo"
@@ -117,6 +169,7 @@ def test_distilled_student_learns_the_teachers_vectors_and_becomes_current(model
     from models.encoder import ModelError
 
     teacher = pipeline.model_path(model_settings)
+    model_settings.model.extra_data = None
     progress: list[str] = []
     # the default student: two layers, half their feed-forward neurons, a reading budget of its own
     path = pipeline.distill_model(model_settings, DistillConfig(epochs=6, mixes=240),
