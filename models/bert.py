@@ -74,8 +74,12 @@ class BertEncoder(nn.Module):
 
         folder = Path(location)
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        return cls.from_state(config, load_file(str(folder / "model.safetensors")), str(folder))
+
+    @classmethod
+    def from_state(cls, config: dict, weights: dict[str, torch.Tensor], location: str) -> BertEncoder:
+        """From a config and a state dict in transformers' BertModel names (optionally "bert."-prefixed)."""
         model = cls(config)
-        weights = load_file(str(folder / "model.safetensors"))
         prefix = "bert." if any(k.startswith("bert.") for k in weights) else ""
         names = {"word.weight": "embeddings.word_embeddings.weight",
                  "position.weight": "embeddings.position_embeddings.weight",
@@ -90,10 +94,10 @@ class BertEncoder(nn.Module):
                     names[f"layers.{i}.{ours}.{kind}"] = f"encoder.layer.{i}.{theirs}.{kind}"
         missing = [theirs for theirs in names.values() if prefix + theirs not in weights]
         if missing:
-            raise ValueError(f"{folder / 'model.safetensors'} has no {missing[0]}")
+            raise ValueError(f"the weights at {location} have no {missing[0]}")
         model.load_state_dict({ours: weights[prefix + theirs] for ours, theirs in names.items()}, assign=True)
-        model.config.name_or_path = str(folder)
-        model.name_or_path = str(folder)
+        model.config.name_or_path = location
+        model.name_or_path = location
         return model.eval()
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> SimpleNamespace:

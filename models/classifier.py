@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -100,17 +101,28 @@ class Classifier:
 
     @classmethod
     def load(cls, path: Path, *, batch_size: int = 32, precision: str = "float32") -> Classifier:
+        """Every file its checksums file lists is checked first: a missing or changed one is one
+        ModelError naming it and `newsmon train`."""
+        from models.artifact import read_heads, read_run_facts, verify
+
         path = Path(path)
+        if not path.is_dir():
+            raise ModelError(f"no trained model at {path}: run `newsmon train`")
+        verify(path)
         try:
             config = json.loads((path / "config.json").read_text(encoding="utf-8"))
-            head = np.load(path / "head.npz")
+            head = read_heads(path)
             coef, intercept = head["coef"], head["intercept"]
-            sector_head = ((head["sector_coef"], head["sector_intercept"])
-                           if "sector_coef" in head.files else None)
-        except FileNotFoundError:
-            raise ModelError(f"no trained model at {path}: run `newsmon train`") from None
-        except (ValueError, KeyError, OSError) as exc:
-            raise ModelError(f"model at {path} is corrupt: {str(exc).splitlines()[0]}") from None
+            sector_head = (head["sector_coef"], head["sector_intercept"]) if "sector_coef" in head else None
+        except FileNotFoundError as exc:
+            raise ModelError(f"model at {path} is incomplete: {Path(exc.filename or '?').name} is missing: "
+                             "run `newsmon train`") from None
+        except Exception as exc:  # noqa: BLE001 (numpy, zipfile and safetensors each raise their own)
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ModelError(f"model at {path} is corrupt ({reason}): run `newsmon train`") from None
+        # when it was trained (run.json; else when it was written), which the warehouse records
+        config = {"trained_at": datetime.fromtimestamp((path / "config.json").stat().st_mtime, UTC)
+                  .replace(tzinfo=None).isoformat(timespec="seconds"), **read_run_facts(path), **config}
         if coef.shape[0] != len(config.get("labels", ())):
             raise ModelError(f"model at {path} is corrupt: head does not match its labels")
         if sector_head is not None and sector_head[0].shape[0] != len(config.get("sectors") or ()):

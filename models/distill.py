@@ -26,14 +26,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
+from models.artifact import freeze_embeddings, read_heads, reproducible, round_to_storage, write_artifact
 from models.classifier import Classifier, split_sentences
 from models.dataset import Example
-from models.encoder import ModelError, bf16_native, quiet_transformers
+from models.encoder import Encoder, ModelError, bf16_native
 from models.evaluate import evaluate
+from models.progress import Steps, no_steps
 
 _BATCH = 32
 
@@ -178,7 +179,7 @@ class _Distiller:
         pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1)
         return self.torch.nn.functional.normalize(pooled, dim=-1) @ self.coef.T + self.intercept
 
-    def targets(self, batches: list[list], progress: Callable[[str], None]) -> float:
+    def targets(self, batches: list[list], steps: Steps) -> float:
         """Append the teacher's token vectors and logits to each batch; return the variance of the
         token vectors' values (the token loss's scale)."""
         torch = self.torch
@@ -187,8 +188,7 @@ class _Distiller:
                 hidden = self.encoder.model(input_ids=batch[0], attention_mask=batch[1]).last_hidden_state.float()
                 batch.append(hidden.to(torch.bfloat16))
                 batch.append(self.logits(hidden, batch[1]))
-                if (k + 1) % 50 == 0:
-                    progress(f"teacher targets: {k + 1}/{len(batches)} batches")
+                steps("teacher targets", k + 1, len(batches))
         return float(torch.stack([b[2].float().var() for b in batches[::10]]).mean())
 
     def gap(self, model, batches: list[list]) -> float:
@@ -203,54 +203,63 @@ class _Distiller:
         return (total / max(count, 1)) ** 0.5
 
     def train(self, student, batches: list[list], variance: float, config: DistillConfig,
-              rng: random.Random, progress: Callable[[str], None]) -> None:
-        """The token loss is over the teacher's variance (1.0: no better than its mean)."""
+              rng: random.Random, progress: Callable[[str], None], steps: Steps = no_steps) -> None:
+        """The token loss is over the teacher's variance (1.0: no better than its mean). The
+        embeddings stay the base encoder's, as in fine-tuning."""
         torch = self.torch
         student.train()
-        optimizer = torch.optim.AdamW(student.parameters(), lr=config.learning_rate, weight_decay=0.01)
-        steps = config.epochs * len(batches)
-        warmup = max(1, steps // 20)
+        freeze_embeddings(student)
+        params = [p for p in student.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=0.01)
+        total = config.epochs * len(batches)
+        warmup = max(1, total // 20)
         schedule = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / steps))
+            optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (total - s) / total))
         started = time.monotonic()
         order = list(batches)
         for epoch in range(config.epochs):
             rng.shuffle(order)
             totals = np.zeros(2)
-            for ids, mask, target, logits in order:
+            stage = f"distillation, epoch {epoch + 1}/{config.epochs}"
+            steps(stage, 0, len(order))
+            for done, (ids, mask, target, logits) in enumerate(order, 1):
                 with self.autocast():
                     hidden = student(input_ids=ids, attention_mask=mask).last_hidden_state
                 hidden = hidden.float()
                 token_loss = ((hidden - target.float()) ** 2)[mask.bool()].mean() / variance
                 logit_loss = ((self.logits(hidden, mask) - logits) ** 2).mean()
                 (token_loss + logit_loss).backward()
-                torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
+                torch.nn.utils.clip_grad_norm_(params, 1.0)
                 optimizer.step()
                 schedule.step()
                 optimizer.zero_grad()
                 totals += (float(token_loss.detach()), float(logit_loss.detach()))
+                steps(stage, done, len(order))
             progress(f"epoch {epoch + 1}/{config.epochs}: token loss {totals[0] / len(order):.4f}, "
                      f"logit loss {totals[1] / len(order):.4f} ({time.monotonic() - started:.0f} s)")
         student.eval()
 
 
 def distill(teacher_path: Path, examples: list[Example], config: DistillConfig, models_dir: Path,
-            progress: Callable[[str], None] = lambda _: None) -> Path:
+            progress: Callable[[str], None] = lambda _: None, steps: Steps = no_steps) -> Path:
     """Distil the model at teacher_path into a student keeping config.layers; evaluate it on the
-    test split, write it beside the teacher as <teacher version>-L<layers> and point LATEST at it."""
+    test split, write it beside the teacher as <teacher version>-L<layers> and point LATEST at it.
+    The same inputs give the same files (models.artifact.reproducible); steps(stage, done, total)
+    reports each stage's progress."""
+    with reproducible(config.seed):
+        return _distill(teacher_path, examples, config, models_dir, progress, steps)
+
+
+def _distill(teacher_path: Path, examples: list[Example], config: DistillConfig, models_dir: Path,
+             progress: Callable[[str], None], steps: Steps) -> Path:
     import torch
-
-    from models.train import _write_artifact
-
-    quiet_transformers()
-    from transformers import AutoModel
 
     started = time.monotonic()
     precision = "bfloat16" if bf16_native() else "float32"
     teacher = Classifier.load(teacher_path, precision=precision)
     if teacher.config.get("distilled_from"):
         raise ModelError(f"{teacher.version} is itself a distilled student: distil its teacher "
-                         f"{teacher.config['distilled_from']} instead")
+                         f"{teacher.config['distilled_from']} instead (`newsmon train` makes it)")
     encoder = teacher.encoder
     layers = tuple(config.layers)
     _check_layers(layers, encoder.model.config.num_hidden_layers)
@@ -272,20 +281,21 @@ def distill(teacher_path: Path, examples: list[Example], config: DistillConfig, 
     tokens = sum(len(ids) for ids in windows.ids + mixed.ids)
     progress(f"distilling {teacher.version} into layers {','.join(map(str, layers))}: {len(windows.ids)} windows "
              f"of {len(train_rows)} training articles and {len(mixed.ids)} made-up ones, {tokens:,} tokens")
-    variance = distiller.targets(batches, progress)
+    variance = distiller.targets(batches, steps)
     held_out = distiller.batches(encoder.windows([r.title for r in test_rows], [r.text for r in test_rows],
                                                  teacher.max_chunks).ids)
-    distiller.targets(held_out, lambda _: None)
+    distiller.targets(held_out, no_steps)
 
-    location = teacher_path / teacher.config["encoder"] if teacher.config.get("encoder") else encoder.model.name_or_path
-    student = AutoModel.from_pretrained(str(location))
+    location = teacher_path / teacher.config["encoder"] if teacher.config.get("encoder") else encoder.base_model
+    student = Encoder(str(location), trainable=True).model  # transformers' BertModel, which trains
     student.encoder.layer = torch.nn.ModuleList([student.encoder.layer[i] for i in layers])
     student.config.num_hidden_layers = len(layers)
     student.eval()
     if config.ffn:
         prune_ffn(student, batches[::max(1, len(batches) // 24)], config.ffn, distiller.autocast)
     gap_before = distiller.gap(student, held_out)
-    distiller.train(student, batches, variance, config, rng, progress)
+    distiller.train(student, batches, variance, config, rng, progress, steps)
+    round_to_storage(student)  # what is measured from here on is what is stored
     gap_after = distiller.gap(student, held_out)
     progress(f"test-split window logits, RMS difference from the teacher: {gap_before:.3f} before, "
              f"{gap_after:.3f} after")
@@ -298,13 +308,19 @@ def distill(teacher_path: Path, examples: list[Example], config: DistillConfig, 
     version = student_version(teacher.version, config)
     student_config = dict(teacher.config, model_version=version, encoder="encoder", distilled_from=teacher.version,
                           max_length=max_length, max_chunks=max_chunks)
+    for clock_fact in ("trained_at", "train_seconds"):  # in the config of artifacts written before run.json
+        student_config.pop(clock_fact, None)
     student_classifier = Classifier(student_config, teacher.coef, teacher.intercept, student_encoder,
                                     sector_head=teacher.sector_head)
     teacher_classifier = Classifier(teacher.config, teacher.coef, teacher.intercept, teacher_encoder,
                                     sector_head=teacher.sector_head)
+    steps("evaluating the student and its teacher", 0, 3)
     metrics = evaluate(student_classifier, examples)
+    steps("evaluating the student and its teacher", 1, 3)
     teacher_metrics = evaluate(teacher_classifier, examples)
+    steps("evaluating the student and its teacher", 2, 3)
     agree = _agreement(teacher_classifier, student_classifier, test_rows)
+    steps("evaluating the student and its teacher", 3, 3)
     student_config["distillation"] = {
         "teacher": teacher.version, "layers": list(layers),
         "teacher_layers": encoder.model.config.num_hidden_layers,
@@ -317,13 +333,12 @@ def distill(teacher_path: Path, examples: list[Example], config: DistillConfig, 
         "logit_rms_gap_before": round(gap_before, 4), "logit_rms_gap_after": round(gap_after, 4),
         "teacher_f1": {label: teacher_metrics[label]["f1"] for label in teacher.labels},
         "same_labels_as_teacher": round(agree, 4),
-        "seconds": round(time.monotonic() - started, 1),
     }
-    student_config["trained_at"] = datetime.now(UTC).replace(tzinfo=None).isoformat()
-    student_config["train_seconds"] = student_config["distillation"]["seconds"]
-    heads = dict(np.load(teacher_path / "head.npz"))
-    return _write_artifact(models_dir, version, student_config, heads, metrics,
-                           SimpleNamespace(model=student, tokenizer=encoder.tokenizer))
+    # clock facts stay out of the model's files, so a rebuild has the same checksums
+    run_facts = {"trained_at": datetime.now(UTC).replace(tzinfo=None).isoformat(),
+                 "train_seconds": round(time.monotonic() - started, 1)}
+    return write_artifact(models_dir, version, student_config, read_heads(teacher_path), metrics, student,
+                          run_facts=run_facts)
 
 
 def _agreement(teacher: Classifier, student: Classifier, rows: list[Example]) -> float:

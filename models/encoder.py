@@ -9,6 +9,7 @@ import ctypes
 import ctypes.util
 import functools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -120,6 +121,35 @@ def _load_transformers(base_model: str, location: str):
         raise ModelError(f"cannot load encoder {base_model!r}: {str(exc).splitlines()[0]}") from None
 
 
+def _load_packed(base_model: str, location: str, trainable: bool):
+    """An artifact's encoder (models.artifact.write_encoder): its own tensors plus the base encoder's
+    embeddings and tokenizer, checked against their hashes."""
+    from models import artifact
+
+    config, state, tokenizer_location = artifact.read_encoder(location)
+    if not trainable:
+        from models.bert import BertEncoder, WordPieceTokenizer
+
+        try:
+            return WordPieceTokenizer(str(tokenizer_location)), BertEncoder.from_state(config, state, location)
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise ModelError(f"cannot load encoder {base_model!r}: {str(exc).splitlines()[0]}") from None
+    quiet_transformers()
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    try:
+        kind = config.pop("model_type")
+        model = AutoModel.from_config(AutoConfig.for_model(kind, **config))
+        model.load_state_dict(state, strict=False)
+        missing = [name for name in model.state_dict() if name not in state and not name.endswith("position_ids")]
+        if missing:
+            raise ValueError(f"the weights at {location} have no {missing[0]}")
+        model.name_or_path = location
+        return AutoTokenizer.from_pretrained(str(tokenizer_location)), model
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise ModelError(f"cannot load encoder {base_model!r}: {str(exc).splitlines()[0]}") from None
+
+
 class Encoder:
     """Mean-pooled sentence vectors (L2-normalised if normalize). Inputs are padded to a multiple of
     16 tokens and batched only with inputs of that same padded length, so a text's vector never
@@ -134,7 +164,7 @@ class Encoder:
         transformers."""
         import torch
 
-        from models import bert
+        from models import artifact, bert
 
         if precision not in PRECISIONS:
             raise ModelError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}")
@@ -142,7 +172,9 @@ class Encoder:
             precision = "bfloat16" if bf16_native() else "float32"
 
         location = resolve_base_model(base_model)
-        if not trainable and bert.loadable(location):
+        if artifact.is_packed(location):
+            self.tokenizer, self.model = _load_packed(base_model, location, trainable)
+        elif not trainable and bert.loadable(location):
             self.tokenizer, self.model = _load_lean(base_model, location)
         else:
             self.tokenizer, self.model = _load_transformers(base_model, location)
@@ -173,9 +205,10 @@ class Encoder:
         return contextlib.nullcontext()
 
     def encode_ids(self, inputs: list[list[int]], spans: list[list[np.ndarray]] | None = None,
-                   ) -> tuple[np.ndarray, list[np.ndarray]]:
+                   on_batch: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
         """One mean-pooled vector per input; with spans (per input, arrays of token positions), also
-        the mean of the token vectors at each span's positions, from the same forward pass."""
+        the mean of the token vectors at each span's positions, from the same forward pass.
+        on_batch(inputs done, inputs) is called after each batch."""
         out = np.zeros((len(inputs), self.dim), dtype=np.float32)
         pooled_spans: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(inputs)
         if not inputs:
@@ -187,6 +220,7 @@ class Encoder:
         pad = self.tokenizer.pad_token_id or 0
         # one batch holds about batch_size windows of max_length tokens' worth of short inputs
         budget = self.batch_size * self.max_length
+        done = 0
         with torch.inference_mode(), self._autocast():
             for length in sorted(by_length, reverse=True):
                 members = by_length[length]
@@ -203,6 +237,9 @@ class Encoder:
                     if self.normalize:
                         pooled = torch.nn.functional.normalize(pooled, dim=-1)
                     out[index] = pooled.numpy()
+                    done += len(index)
+                    if on_batch is not None:
+                        on_batch(done, len(inputs))
                     if spans is not None:
                         for row, i in enumerate(index):
                             if spans[i]:
@@ -248,13 +285,15 @@ class Encoder:
                 owner.append(doc)
         return Windows(ids_out, np.asarray(owner, dtype=np.int64), positions, char_spans)
 
-    def encode_documents(self, titles: list[str], texts: list[str], max_chunks: int) -> np.ndarray:
+    def encode_documents(self, titles: list[str], texts: list[str], max_chunks: int,
+                         on_batch: Callable[[int, int], None] | None = None) -> np.ndarray:
         """One vector per document: the mean of its window vectors weighted by their token counts
-        (re-normalised if vectors are)."""
-        return self.encode_documents_and_spans(titles, texts, max_chunks)[0]
+        (re-normalised if vectors are); on_batch(windows done, windows) after each batch."""
+        return self.encode_documents_and_spans(titles, texts, max_chunks, on_batch=on_batch)[0]
 
     def encode_documents_and_spans(self, titles: list[str], texts: list[str], max_chunks: int,
                                    spans: list[list[tuple[int, int]]] | None = None,
+                                   on_batch: Callable[[int, int], None] | None = None,
                                    ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Document vectors, and with spans (per document, character ranges of its text, e.g. its
         sentences) a vector per span: the mean of the span's token vectors in context, taken from
@@ -266,7 +305,7 @@ class Encoder:
             for w, doc in enumerate(windows.owner):
                 starts = windows.char_spans[w][:, 0]
                 token_spans.append([windows.positions[w][(starts >= a) & (starts < b)] for a, b in spans[doc]])
-        vectors, window_spans = self.encode_ids(windows.ids, token_spans)
+        vectors, window_spans = self.encode_ids(windows.ids, token_spans, on_batch)
         # each window weighs by its length: a 30-token tail must not count as much as a full window
         # (benchmarks/classifier.py: on long test articles this beats the plain mean and the first
         # window alone)

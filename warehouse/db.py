@@ -60,7 +60,8 @@ def migrations() -> list[Migration]:
 def _expand_views(sql: str, later: set[str] = frozenset()) -> str:
     """`-- @view NAME` in a migration (re)creates the view from queries/NAME.sql, which holds the
     view's newest text: a migration leaves a view to the last migration that names it (`later`), since
-    the newest text may use tables that only later migrations create."""
+    the newest text may use tables that only later migrations create. The file ends with the view's
+    COMMENT ON statements, so every recreation (which drops comments) applies them again."""
     return _VIEW_DIRECTIVE.sub(
         lambda m: "" if m[1] in later else
         f"create or replace view {m[1]} as\n{load_query(m[1]).rstrip().rstrip(';')};",
@@ -180,14 +181,19 @@ def backend(con: duckdb.DuckDBPyConnection) -> str:
 _COLUMN_KEY = re.compile(r"\s+primary key(?=\s*[,\n)])", re.IGNORECASE)
 _TABLE_KEY = re.compile(r",\s*primary key\s*\([^)]*\)", re.IGNORECASE)
 _BOOLEAN_DEFAULT = re.compile(r"\s+default\s+(true|false)\b", re.IGNORECASE)
+_COLUMN_COMMENT = re.compile(r"^comment on column ([a-z_][a-z0-9_]*)\.[a-z_][a-z0-9_]* is '(?:[^']|'')*';?[ \t]*$\n?",
+                             re.IGNORECASE | re.MULTILINE)
 
 
 def _for_backend(sql: str, name: str) -> str:
     """DuckLake has no PRIMARY KEY or UNIQUE constraints and takes only literal defaults (not
     true/false): the same migrations run without them there; the loads keep keys unique themselves
-    (MERGE on the key, deduplicated sources) and always write the boolean columns."""
+    (MERGE on the key, deduplicated sources) and always write the boolean columns. It keeps column
+    comments for tables only: a view's column comments are left out there (the view's own stays)."""
     if name != "ducklake":
         return sql
+    views = set().union(*(_views_named(m.sql) for m in migrations()))
+    sql = _COLUMN_COMMENT.sub(lambda m: "" if m[1].lower() in views else m[0], sql)
     return _BOOLEAN_DEFAULT.sub("", _TABLE_KEY.sub("", _COLUMN_KEY.sub("", sql)))
 
 

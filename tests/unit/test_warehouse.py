@@ -47,13 +47,74 @@ def test_migrations_apply_once_in_order(tmp_path: Path):
     assert {"sources", "crawl_runs", "articles", "classifications", "models", "flagged_articles"} <= tables
 
 
-def test_every_table_and_column_is_commented(con):
-    missing = con.execute(
-        "select table_name, column_name from duckdb_columns()"
-        " where schema_name = 'main' and comment is null and table_name not in"
-        " (select view_name from duckdb_views()) and table_name <> 'schema_migrations'"
+def _uncommented(con) -> list[tuple[str, str | None]]:
+    """Tables, views and their columns without a comment, as (name, column or None)."""
+    return con.execute(
+        "select table_name, null from duckdb_tables() where schema_name = 'main' and comment is null"
+        " union all select view_name, null from duckdb_views() where not internal and schema_name = 'main'"
+        "   and comment is null"
+        " union all select table_name, column_name from duckdb_columns() where schema_name = 'main'"
+        "   and not internal and comment is null"
+        " order by all"
     ).fetchall()
-    assert missing == []
+
+
+def _view_names(con) -> set[str]:
+    return {r[0] for r in con.execute(
+        "select view_name from duckdb_views() where not internal and schema_name = 'main'").fetchall()}
+
+
+def test_every_table_view_and_column_is_commented(con):
+    assert [m for m in _uncommented(con) if m[0] != "schema_migrations"] == []
+    views = _view_names(con)
+    assert {"flagged_articles", "trend_weekly", "trend_by_sector", "stories", "source_health"} <= views
+    view_columns = con.execute("select count(*) from duckdb_columns() where not internal and table_name in"
+                               " (select view_name from duckdb_views() where not internal)").fetchone()[0]
+    assert view_columns >= 69
+
+
+def test_a_view_recreated_by_a_later_migration_keeps_its_comments(con):
+    """CREATE OR REPLACE VIEW drops comments; the view's file brings them back each time."""
+    from warehouse.db import _expand_views
+
+    for view in sorted(_view_names(con)):
+        con.execute(_expand_views(f"-- @view {view}"))
+    assert [m for m in _uncommented(con) if m[0] != "schema_migrations"] == []
+    assert con.execute("select comment from duckdb_columns() where table_name = 'trend_weekly'"
+                       " and column_name = 'change_pp'").fetchone()[0].endswith(
+        "in percentage points (2 decimals); null for the first week.")
+
+
+def test_an_older_warehouse_gets_the_view_comments_when_migrated(tmp_path: Path):
+    import gzip
+    import shutil
+
+    fixture = Path(__file__).parent.parent / "fixtures" / "warehouse-schema-v5.duckdb.gz"
+    with gzip.open(fixture, "rb") as src, (tmp_path / "v5.duckdb").open("wb") as dst:
+        shutil.copyfileobj(src, dst)
+    old = connect(tmp_path / "v5.duckdb")
+    assert old.execute("select count(*) from duckdb_views() where not internal and comment is not null"
+                       ).fetchone()[0] == 0
+    migrate(old)
+    assert [m for m in _uncommented(old) if m[0] != "schema_migrations"] == []
+    old.close()
+
+
+def test_view_comments_on_ducklake_keep_the_views_own(tmp_path: Path):
+    """DuckLake takes COMMENT ON VIEW but no comment on a view's column: those are left out there."""
+    from warehouse.db import connect_lake
+
+    lake = connect_lake(f"ducklake:{tmp_path / 'catalog.ducklake'}", data_path=str(tmp_path / "files"))
+    migrate(lake)
+    views = lake.execute("select view_name, comment from duckdb_views() where not internal"
+                         " and database_name = current_database()").fetchall()
+    assert len(views) >= 8 and all(comment for _, comment in views)
+    missing_table_columns = lake.execute(
+        "select table_name, column_name from duckdb_columns() where database_name = current_database()"
+        " and comment is null and table_name not in (select view_name from duckdb_views())"
+        " and table_name <> 'schema_migrations'").fetchall()
+    assert missing_table_columns == []
+    lake.close()
 
 
 def test_load_is_idempotent_and_skips_torn_lines(con, tmp_path: Path):

@@ -68,4 +68,19 @@ final as (
 )
 
 select * from final
-order by broken desc, source
+order by broken desc, source;
+
+-- What the view and its columns mean; applied each time the view is (re)created, since
+-- CREATE OR REPLACE VIEW drops them.
+comment on view source_health is 'One row per source (in sources.yaml, or only in crawl_runs when no longer configured): its last success, volume and error rate over a 14-day window, and whether it is broken; broken sources first. The window is the 14 days before the newest crawl run in the warehouse, not before now, so a given warehouse always answers the same. Times are UTC.';
+comment on column source_health.source is 'sources.name (crawl_runs.source for a source no longer configured).';
+comment on column source_health.enabled is 'sources.enabled; null for a source no longer in sources.yaml.';
+comment on column source_health.last_run_id is 'The source''s latest crawl_runs.run_id (the run''s logical date, YYYY-MM-DD, unless given).';
+comment on column source_health.last_success is 'When the source''s last successful crawl ended (UTC); null when none succeeded.';
+comment on column source_health.runs_14d is 'Crawl runs of the source that started in the 14-day window.';
+comment on column source_health.articles_14d is 'Articles those runs staged (crawl_runs.articles, summed).';
+comment on column source_health.articles_per_day_14d is 'articles_14d / 14, rounded to 2 decimals: articles per day over the window.';
+comment on column source_health.error_rate_14d is 'Share (0-1, 3 decimals) of those runs that failed as a whole (crawl_runs.ok false); null with no run in the window.';
+comment on column source_health.failures_14d is 'Failed requests and extractions in those runs (crawl_runs.failures_total, summed).';
+comment on column source_health.broken is 'True when each of the last 3 runs saw nothing: it failed, or its feeds had no entries.';
+comment on column source_health.last_error is 'Why the latest run failed as a whole (crawl_runs.error); null when it was ok.';

@@ -20,4 +20,14 @@ final as (
 )
 
 select * from final
-order by label, flagged desc, share desc, source
+order by label, flagged desc, share desc, source;
+
+-- What the view and its columns mean; applied each time the view is (re)created, since
+-- CREATE OR REPLACE VIEW drops them.
+comment on view top_sources_by_label is 'One row per label and source, over all time: articles the current model scored, how many it flags, the share, and when the newest flagged one was published. Sources with no flag are listed with zero.';
+comment on column top_sources_by_label.label is 'integration or decentralization (see LABELING.md).';
+comment on column top_sources_by_label.source is 'sources.name.';
+comment on column top_sources_by_label.articles is 'The source''s articles scored by the current model.';
+comment on column top_sources_by_label.flagged is 'Of those, the ones flagged for the label.';
+comment on column top_sources_by_label.share is 'flagged / articles (0-1), rounded to 4 decimals.';
+comment on column top_sources_by_label.last_flagged_at is 'Publication time (UTC) of the source''s newest article flagged for the label; null when none is.';

@@ -41,4 +41,16 @@ final as (
 )
 
 select * from final
-order by week_start, sector, label
+order by week_start, sector, label;
+
+-- What the view and its columns mean; applied each time the view is (re)created, since
+-- CREATE OR REPLACE VIEW drops them.
+comment on view trend_by_sector is 'One row per ISO week (by publication date, UTC), sector and label: articles the current model tags with the sector, how many of those it flags for the label, and the share. An article tagged with two sectors counts in both; undated articles are left out.';
+comment on column trend_by_sector.week is 'ISO week as ISO year and week number, e.g. 2026-W47.';
+comment on column trend_by_sector.week_start is 'The Monday the week starts on (a UTC date).';
+comment on column trend_by_sector.sector is 'manufacturing, logistics, healthcare, education, retail, energy, agriculture, mobility, finance, media or government (see LABELING.md).';
+comment on column trend_by_sector.label is 'integration or decentralization (see LABELING.md).';
+comment on column trend_by_sector.articles is 'Articles published that week that the current model tags with the sector.';
+comment on column trend_by_sector.flagged is 'Of those, the ones flagged for the label.';
+comment on column trend_by_sector.share is 'flagged / articles (0-1), rounded to 4 decimals.';
+comment on column trend_by_sector.change_pp is 'share minus that of the sector and label''s previous week with tagged articles, in percentage points (2 decimals); null for its first week.';

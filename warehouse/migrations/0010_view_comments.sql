@@ -1,0 +1,12 @@
+-- Every view explains itself like the tables do: a comment on the view and on each of its columns,
+-- kept in queries/NAME.sql after the view's text. Recreating the views here applies them to an
+-- existing warehouse; any later migration that recreates a view (`-- @view NAME`) re-applies them.
+
+-- @view current_model
+-- @view flagged_articles
+-- @view source_health
+-- @view trend_weekly
+-- @view top_sources_by_label
+-- @view trend_by_sector
+-- @view stories
+-- @view date_disagreements
