@@ -56,7 +56,8 @@ def export_articles(con: duckdb.DuckDBPyConnection, destination: Path, *, fmt: s
             con.execute(f"copy ({query}) to '{_quoted(tmp)}' (format parquet, partition_by (week),"
                         " compression zstd, write_partition_columns true)", params)
         else:
-            con.execute(f"copy ({query}) to '{_quoted(tmp)}' (format csv, header true)", params)
+            con.execute(f"copy ({_formula_safe(con, query, params)}) to '{_quoted(tmp)}' (format csv, header true)",
+                        params)
         if destination.exists():
             destination.rmdir()  # empty, checked above
         os.replace(tmp, destination)
@@ -66,6 +67,20 @@ def export_articles(con: duckdb.DuckDBPyConnection, destination: Path, *, fmt: s
             tmp.unlink()
         raise ExportError(f"export to {destination} failed: {str(exc).splitlines()[0]}") from None
     return {"rows": rows, "path": destination, "weeks": weeks}
+
+
+# a text cell starting with one of these is a formula to Excel, LibreOffice or Google Sheets
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _formula_safe(con: duckdb.DuckDBPyConnection, query: str, params: dict) -> str:
+    """query with every text cell a spreadsheet would run as a formula (a title like
+    `=cmd|' /C calc'!A0`) prefixed with a single quote, as OWASP's CSV-injection advice says."""
+    columns = con.execute(f"select * from ({query}) limit 0", params).description
+    prefixes = ", ".join(f"chr({ord(p)})" for p in FORMULA_PREFIXES)
+    quoted = [f"case when left({name}, 1) in ({prefixes}) then chr(39) || {name} else {name} end as {name}"
+              for name, kind, *_ in columns if str(kind) == "VARCHAR"]
+    return f"select * replace ({', '.join(quoted)}) from ({query})" if quoted else query
 
 
 def scratch_path(destination: Path) -> Path:

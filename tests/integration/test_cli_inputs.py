@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from newsmon import pipeline
 from newsmon.config import Settings
+from newsmon.domain import article_id
 from tests.integration.test_cli import newsmon
 from tests.integration.test_warehouse_access import ARTICLES, loaded  # noqa: F401 (a fixture)
 
@@ -67,3 +70,26 @@ def test_digest_preview_into_a_folder_is_one_line(loaded: Settings, tmp_path: Pa
                              data_dir=loaded.data_dir))
     assert line.startswith(f"error: cannot write the digest to {under_file / 'd.html'}: ")
     assert under_file.read_text(encoding="utf-8") == "x" and sorted(folder.iterdir()) == [under_file]
+
+
+def test_csv_export_neutralises_formulas(loaded: Settings, tmp_path: Path):  # noqa: F811
+    titles = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1:A2)"]
+    authors = ["\t=1", "\r=1", "=HYPERLINK(\"http://x\")", "Ana Ruiz"]
+    con = duckdb.connect(loaded.warehouse_path)
+    for n, (title, author) in enumerate(zip(titles, authors, strict=True)):
+        con.execute("update articles set title = ?, author = ? where article_id = ?",
+                    [title, author, article_id(f"https://news.example/{n}")])
+    con.close()
+    target = tmp_path / "out.csv"
+    result = newsmon("export", str(target), "--format", "csv", "--no-text", data_dir=loaded.data_dir)
+    assert result.returncode == 0, result.stderr
+    with target.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(r["title"] for r in rows) == sorted("'" + t for t in titles)
+    assert sorted(r["author"] for r in rows) == sorted(["'" + a for a in authors[:3]] + ["Ana Ruiz"])
+    assert all(not r[c] or r[c][0] not in "=+-@\t\r" for r in rows for c in r)
+    # Parquet keeps the values as they are: it is read by programs, not spreadsheets
+    parquet = tmp_path / "parquet"
+    assert pipeline.export(loaded, parquet, fmt="parquet")["rows"] == len(ARTICLES)
+    stored = duckdb.sql(f"select title from read_parquet('{parquet}/*/*.parquet')").fetchall()
+    assert sorted(t for (t,) in stored) == sorted(titles)
