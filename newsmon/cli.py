@@ -562,10 +562,12 @@ def main() -> None:
     try:
         app()
     except (UserError, NewsmonError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [""]:  # bad settings: one line each
+            print(f"error: {line}", file=sys.stderr)
         sys.exit(1)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        print(f"error: invalid configuration {where}: {first['msg']}", file=sys.stderr)
+        from newsmon.config import describe
+
+        for line in describe(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr)
         sys.exit(1)
