@@ -10,7 +10,7 @@ from crawlers.discover import feed_links, robots_sitemaps
 from crawlers.feeds import parse_feed
 from crawlers.fetch import Fetched
 from crawlers.sitemaps import parse_sitemap
-from newsmon.domain import normalize_url
+from newsmon.domain import known_key
 
 _MAX_SITEMAPS = 50  # child sitemaps of an index read by one check, as a crawl reads at most
 _MAX_SITEMAP_DEPTH = 3  # index -> index -> index -> urlset
@@ -33,7 +33,7 @@ def check_listings(*, homepage: str, feeds: Sequence[str], sitemaps: Sequence[st
     feeds and sitemaps a home page or robots.txt points to. With neither feeds nor sitemaps, the
     home page is fetched: it may itself be a feed or a sitemap, else its feed links are followed.
 
-    known holds `newsmon.domain.normalize_url` values; get fetches one URL (crawlers.fetch.fetch)."""
+    known holds `newsmon.domain.known_key` values; get fetches one URL (crawlers.fetch.fetch)."""
     report: dict = {"source": None, "input": input_ or homepage, "feeds": [], "entries": [], "errors": [],
                     "discovered": {"feeds": [], "sitemaps": []}}
     feeds, sitemaps = list(feeds), list(sitemaps)
@@ -59,7 +59,7 @@ def check_listings(*, homepage: str, feeds: Sequence[str], sitemaps: Sequence[st
         report["entries"].append({
             "feed": listing, "url": url, "title": title,
             "published": published.isoformat() if published else None,
-            "new": normalize_url(url) not in known,
+            "new": known_key(url) not in known,
         })
 
     for feed_url in feeds:

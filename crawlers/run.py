@@ -15,11 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from crawlers.conditional import FeedState
-from newsmon.domain import normalize_url
+from newsmon.domain import known_key, same_article_url
 
 
 def repair_staging(path: Path) -> set[str]:
-    """Cut a torn last line off a staging file; return the URLs of its complete records."""
+    """Cut a torn last line off a staging file; return the URLs of its complete records (as
+    newsmon.domain.known_key gives them)."""
     if not path.exists():
         return set()
     data = path.read_bytes()
@@ -33,7 +34,7 @@ def repair_staging(path: Path) -> set[str]:
             record = json.loads(line)
         except ValueError:
             continue
-        urls.update({normalize_url(record["url"]), record["canonical_url"]})
+        urls.update({known_key(record["url"]), same_article_url(record["canonical_url"])})
     return urls
 
 

@@ -83,9 +83,22 @@ def canonical_url(url: str, canonical_link: str | None = None) -> str:
     return normalize_url(url)
 
 
+def same_article_url(url: str) -> str:
+    """A normalized URL as the identity of what it points to: http read as https, since a site
+    that serves both gives the same article under each (the warehouse keeps the https one)."""
+    return "https://" + url.removeprefix("http://") if url.startswith("http://") else url
+
+
+def known_key(url: str) -> str:
+    """What a crawl compares to decide a URL is already known: the normalized URL, scheme-free as
+    article ids are. Raises ValueError as normalize_url does."""
+    return same_article_url(normalize_url(url))
+
+
 def article_id(canonical: str) -> str:
-    """Stable id of an article: a hash of its canonical URL."""
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+    """Stable id of an article: a hash of its canonical URL, with http read as https (the same
+    article under either scheme has one id; migration 0011 re-keyed older http ids)."""
+    return hashlib.sha256(same_article_url(canonical).encode("utf-8")).hexdigest()[:16]
 
 
 _INLINE_SPACE = re.compile(r"[ \t\u00a0\u200b]+")

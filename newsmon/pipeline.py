@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from newsmon.config import Settings
-from newsmon.domain import LABELS, CrawlResult, NewsmonError, Score, Source, normalize_url, utc_naive
+from newsmon.domain import LABELS, CrawlResult, NewsmonError, Score, Source, known_key, utc_naive
 from newsmon.sources import load_sources
 
 
@@ -194,7 +194,7 @@ def _known_urls(settings: Settings, source: Source) -> list[str]:
     from warehouse.load import known_urls
 
     return _read_only(settings, lambda con: sorted(
-        {normalize_url(u) for u in known_urls(con, source.allowed_domains)}), [])
+        {known_key(u) for u in known_urls(con, source.allowed_domains)}), [])
 
 
 def _feed_states(settings: Settings, source: Source) -> list[dict]:

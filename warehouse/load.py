@@ -46,9 +46,11 @@ def upsert_articles(con: duckdb.DuckDBPyConnection, staging_paths: Sequence[Path
         " where article_id is not null and url is not null and canonical_url is not null"
         "   and source is not null and title is not null and text is not null"
         "   and fetched_at is not null and content_hash is not null"
-        # the same article staged twice in one load (two feeds, two sources): the source first by
-        # name wins, so the result depends on what was staged, not on which crawl fetched first
-        " qualify row_number() over (partition by article_id order by source, url, fetched_at) = 1",
+        # the same article staged twice in one load (two feeds, two sources, http and https): the
+        # https copy wins, then the source first by name, so the result depends on what was
+        # staged, not on which crawl fetched first
+        " qualify row_number() over (partition by article_id"
+        "   order by canonical_url like 'https://%' desc, source, url, fetched_at) = 1",
         [paths, _STAGING_COLUMNS],
     )
     read = con.execute("select count(*) from staged").fetchone()[0]
@@ -56,6 +58,11 @@ def upsert_articles(con: duckdb.DuckDBPyConnection, staging_paths: Sequence[Path
         "select count(*) from staged where article_id not in (select article_id from articles)"
     ).fetchone()[0]
     merge(con, "articles", "staged", _ARTICLE_COLUMNS, keys=["article_id"], update=_REFRESHED)
+    # an article first stored under http and now seen under https keeps the https address
+    con.execute(
+        "update articles set url = s.url, canonical_url = s.canonical_url from staged as s"
+        " where articles.article_id = s.article_id"
+        "   and articles.canonical_url like 'http://%' and s.canonical_url like 'https://%'")
     con.execute("drop table staged")
     return {"read": read, "inserted": inserted, "updated": read - inserted}
 

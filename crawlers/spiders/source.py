@@ -20,7 +20,7 @@ from crawlers.health import Health, classify_failure
 from crawlers.items import PageItem
 from crawlers.sitemaps import parse_sitemap
 from crawlers.workers import ExtractionPool
-from newsmon.domain import normalize_url
+from newsmon.domain import known_key
 
 _MAX_SITEMAP_DEPTH = 3  # robots.txt -> index -> index -> urlset
 _MAX_CHILD_SITEMAPS = 50
@@ -145,7 +145,7 @@ class SourceSpider(scrapy.Spider):
         """The one article-page path for every kind of listing: filters, then a request."""
         self.health.count("entries_seen")
         try:
-            key = normalize_url(url)
+            key = known_key(url)
         except ValueError:  # e.g. a port past 65535: this entry is skipped, not the rest of its listing
             self.health.count("skipped_invalid")
             return None
