@@ -358,6 +358,7 @@ def sql(
     format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json (JSON lines).")] = "table",
     write: Annotated[bool, typer.Option("--write", help="Full access: write the warehouse, and read and write files, "
                                         "reach the network and attach other databases as DuckDB allows.")] = False,
+    live: Annotated[bool, typer.Option("--live", help="Read the writer's file instead of the readers' snapshot (a running load makes this wait).")] = False,
 ) -> None:
     """Run SQL against the warehouse. Without --write it is a sandbox: queries only (SELECT, DESCRIBE,
     SHOW, EXPLAIN ...), reading the warehouse and no other file, database or host."""
@@ -365,7 +366,7 @@ def sql(
 
     if format not in ("table", "csv", "json"):
         raise typer.BadParameter("must be table, csv or json", param_hint="--format")
-    columns, rows = pipeline.run_sql(_settings(), query, write=write)
+    columns, rows = pipeline.run_sql(_settings(), query, write=write, live=live)
     if columns:
         _print_rows(columns, rows, format)
 
@@ -472,6 +473,16 @@ def db_status() -> None:
         out.print(f"{version:04d} {name}: {'applied' if applied else 'pending'}")
 
 
+@db_app.command("publish")
+def db_publish() -> None:
+    """Publish the readers' snapshot now (load, classify and cluster publish one after they commit)."""
+    from newsmon import pipeline
+
+    path = pipeline.publish_warehouse(_settings())
+    out.print(f"snapshot published: {path}" if path else "DuckLake: readers attach the lake itself, no snapshot",
+              soft_wrap=True, highlight=False)
+
+
 @db_app.command("reindex")
 def db_reindex() -> None:
     """Rebuild the full-text search index (each load does this itself)."""
@@ -517,6 +528,7 @@ def search(
     since: Annotated[str | None, typer.Option(help="Only articles published on or after this date (YYYY-MM-DD).")] = None,
     limit: Annotated[int, typer.Option(min=1, help="How many results.")] = 20,
     format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json (JSON lines).")] = "table",
+    live: Annotated[bool, typer.Option("--live", help="Search the writer's file instead of the readers' snapshot.")] = False,
 ) -> None:
     """Full-text search over titles and texts, best match (BM25) first."""
     from newsmon import pipeline
@@ -524,7 +536,7 @@ def search(
     if format not in ("table", "csv", "json"):
         raise typer.BadParameter("must be table, csv or json", param_hint="--format")
     hits = pipeline.search_articles(_settings(), query, label=label, since=_parse_date(since, "--since"),
-                                    limit=limit)
+                                    limit=limit, live=live)
     if not hits:
         err.print(f"no articles match {query!r}")
         return
@@ -549,6 +561,29 @@ def export(
         out.print("no articles to export: nothing written")
         return
     out.print(f"{result['rows']} articles ({result['weeks']} weeks) written to {result['path']}", soft_wrap=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default 127.0.0.1; any other needs NEWSMON_SERVE__TOKEN).")] = None,
+    port: Annotated[int | None, typer.Option(min=0, max=65535, help="Port (default 8050).")] = None,
+    live: Annotated[bool, typer.Option("--live", help="Read the writer's file instead of the readers' snapshot (pages then wait for a running load).")] = False,
+) -> None:
+    """The review web app: this week's flagged stories, trends, search, articles, sources, feedback."""
+    from newsmon import pipeline
+    from newsmon.web.app import check_binding
+    from newsmon.web.app import serve as run_app
+
+    settings = _settings()
+    host = host or settings.serve.host
+    token = settings.serve.token.get_secret_value() if settings.serve.token else None
+    check_binding(host, token)
+    review = pipeline.open_review(settings, live=live)
+    user = os.environ.get("NEWSMON_USER") or os.environ.get("USER") or "analyst"
+    run_app(review, host=host, port=settings.serve.port if port is None else port, token=token, user=f"{user} (web)",
+            stories_per_label=settings.serve.stories_per_label,
+            on_ready=lambda url: err.print(f"newsmon review app on {url}  (reading {review.path}; Ctrl-C stops it)",
+                                           soft_wrap=True, highlight=False, markup=False))
 
 
 def main() -> None:

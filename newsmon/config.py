@@ -190,6 +190,17 @@ class AlertSettings(BaseModel):
         return EmailSettings._split_recipients(value)
 
 
+class ServeSettings(BaseModel):
+    """The review app (`newsmon serve`)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8050, ge=0, le=65535)
+    # required to bind anywhere but the loopback interface: given as `Authorization: Bearer ...` or on
+    # the app's login page. Set on loopback too, it is required there as well
+    token: SecretStr | None = None
+    stories_per_label: int = Field(25, ge=1, description="stories per label on the week page")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="NEWSMON_",
@@ -204,6 +215,7 @@ class Settings(BaseSettings):
     model: ModelSettings = Field(default_factory=ModelSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
     alert: AlertSettings = Field(default_factory=AlertSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -23,6 +23,15 @@ def record_feedback(con: duckdb.DuckDBPyConnection, article_id: str, label: str,
                     note: str | None = None, user: str | None = None, now: datetime | None = None) -> dict:
     """Store the right answer for (article, label): `right` keeps the current model's flag, `wrong`
     inverts it, `yes`/`no` set it whatever the model said. Returns the stored row as a dict."""
+    row = judge_feedback(con, article_id, label, verdict, note=note, user=user, now=now)
+    store_feedback(con, [row])
+    return row
+
+
+def judge_feedback(con: duckdb.DuckDBPyConnection, article_id: str, label: str, verdict: str, *,
+                   note: str | None = None, user: str | None = None, now: datetime | None = None) -> dict:
+    """The label_feedback row a verdict makes, checked against the warehouse (which it only reads, so
+    a read-only snapshot will do); a FeedbackError names what is wrong."""
     if label not in LABELS:
         raise FeedbackError(f"unknown label {label!r}: use one of {', '.join(LABELS)}")
     if verdict not in (*VERDICTS, "yes", "no"):
@@ -40,10 +49,15 @@ def record_feedback(con: duckdb.DuckDBPyConnection, article_id: str, label: str,
         value = int(flagged) if verdict == "right" else int(not flagged)
     else:
         value, verdict = int(verdict == "yes"), "set"
-    row = dict(zip(_COLUMNS, [article_id, label, value, verdict, model_version, flagged, note, user,
-                              (now or datetime.now(UTC)).replace(tzinfo=None)], strict=True))
-    upsert(con, "label_feedback", _COLUMNS, [list(row.values())], keys=["article_id", "label"])
-    return row
+    return dict(zip(_COLUMNS, [article_id, label, value, verdict, model_version, flagged, note, user,
+                               (now or datetime.now(UTC)).replace(tzinfo=None)], strict=True))
+
+
+def store_feedback(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> int:
+    """Upsert judged rows (judge_feedback's) by (article, label): the later word on a pair replaces the
+    earlier one, so storing the same rows again changes nothing."""
+    return upsert(con, "label_feedback", _COLUMNS, [[row[c] for c in _COLUMNS] for row in rows],
+                  keys=["article_id", "label"])
 
 
 def feedback_examples(con: duckdb.DuckDBPyConnection) -> list[dict]:

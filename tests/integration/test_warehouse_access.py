@@ -54,6 +54,7 @@ def loaded(settings: Settings) -> Settings:
     con.execute("insert into article_sectors values (?, 'm1', 'manufacturing', 0.8)",
                 [article_id("https://news.example/0")])
     con.close()
+    pipeline.publish_warehouse(settings)  # readers read the snapshot a write step publishes
     return settings
 
 
@@ -127,8 +128,12 @@ def test_sql_is_read_only_and_says_when_a_writer_holds_the_file(loaded: Settings
         stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
+        # by default sql reads the readers' snapshot: no wait for the writer
+        snapshot = newsmon("sql", "select count(*) as n from articles", "--format", "csv", data_dir=loaded.data_dir,
+                           NEWSMON_WAREHOUSE__LOCK_TIMEOUT="0")
+        assert snapshot.stdout.splitlines() == ["n", "4"], snapshot.stderr
         started = time.monotonic()
-        blocked = newsmon("sql", "select count(*) from articles", data_dir=loaded.data_dir,
+        blocked = newsmon("sql", "select count(*) from articles", "--live", data_dir=loaded.data_dir,
                           NEWSMON_WAREHOUSE__LOCK_TIMEOUT="2")
         waited = time.monotonic() - started
         assert blocked.returncode == 1

@@ -1,0 +1,176 @@
+"""What the review app reads (newsmon.web), from the published snapshot through the read-only sandbox,
+and the one thing it writes: feedback, judged against the snapshot and queued for the writer
+(warehouse.feedback_queue). Every query is a named one under queries/; the app runs no other SQL."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+
+from warehouse.db import WarehouseError, load_query
+from warehouse.feedback import judge_feedback
+from warehouse.feedback_queue import enqueue, latest, pending
+from warehouse.sandbox import open_sandbox
+from warehouse.search import has_index
+
+SEARCH_PAGE = 20
+
+# DuckDB keeps one database per path in a process, and the sandbox's settings can be made only once
+# on it: every Review of this process shares the connection to a snapshot copy
+_SHARED: dict[str, duckdb.DuckDBPyConnection] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+class Review:
+    """Reads for the review app. A sandboxed connection to the snapshot is opened once and reused
+    (each call on its own cursor, so requests may run in threads); when the writer publishes a new
+    snapshot (a new file at the path) the next call opens that one, and calls already running
+    finish on the old one, which stays readable until they let go of it."""
+
+    def __init__(self, path: Path, queue: Path, *, opener: Callable[[Path], duckdb.DuckDBPyConnection] | None = None,
+                 keep_open: bool = True):
+        """keep_open False (reading the writer's own file): a connection per call, closed after it,
+        so that the file is held only while a page reads it."""
+        self.path = Path(path)
+        self.keep_open = keep_open
+        self.queue = Path(queue)
+        self._opener = opener or (lambda p: open_sandbox(p))
+        self._lock = threading.Lock()
+        self._key: tuple | None = None
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        # the snapshot path is a link to the newest copy (warehouse.snapshot), each copy its own file
+        real = Path(os.path.realpath(self.path))
+        try:
+            stat = os.stat(real)
+        except FileNotFoundError:
+            raise WarehouseError(f"no warehouse snapshot at {self.path}: a write step "
+                                 "(`newsmon load`, `classify`, `cluster`) or `newsmon db publish` makes one") from None
+        key = (str(real), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        if not self.keep_open:
+            return self._opener(real)
+        with self._lock:
+            if key != self._key or self._con is None:
+                self._con = _shared(real, self._opener)
+                self._key = key
+            return self._con.cursor()
+
+    def _rows(self, name: str, params: list | dict | None = None) -> list[tuple]:
+        cur = self._cursor()
+        try:
+            return cur.execute(load_query(name), params).fetchall()
+        finally:
+            cur.close()
+
+    def _records(self, name: str, params: list | dict | None = None) -> list[dict]:
+        cur = self._cursor()
+        try:
+            result = cur.execute(load_query(name), params)
+            columns = [d[0] for d in result.description]
+            return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+        finally:
+            cur.close()
+
+    def snapshot_time(self) -> datetime | None:
+        try:
+            return datetime.fromtimestamp(os.stat(self.path).st_mtime)
+        except FileNotFoundError:
+            return None
+
+    # ------------------------------------------------------------ pages
+
+    def weeks(self) -> list[str]:
+        return [week for week, _ in self._rows("review_weeks")]
+
+    def digest_rows(self, start: date, end: date, stories_per_label: int) -> dict:
+        """The digest queries' rows for a week (newsmon.digest.render.DigestRows' fields)."""
+        return {
+            "volume": self._rows("digest_counts", [start, end])[0],
+            "changes": self._rows("digest_changes", [start]),
+            "trend": self._rows("digest_trend", [start]),
+            "sectors": self._rows("digest_sectors", [start]),
+            "stories": self._rows("digest_stories", [start, end, stories_per_label]),
+        }
+
+    def filters(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {"source": [], "sector": []}
+        for kind, value in self._rows("review_filters"):
+            found[kind].append(value)
+        return found
+
+    def search(self, query: str | None, *, label: str | None = None, sector: str | None = None,
+               source: str | None = None, since: datetime | None = None, until: datetime | None = None,
+               page: int = 1, per_page: int = SEARCH_PAGE) -> tuple[int, list[dict]]:
+        """(matches over all pages, this page's rows), best match first (newest first without a query)."""
+        query = (query or "").strip() or None
+        if query is not None:
+            cur = self._cursor()
+            try:
+                if not has_index(cur):
+                    raise WarehouseError("no search index in the snapshot yet: the next load builds it")
+            finally:
+                cur.close()
+        rows = self._records("review_search", {
+            "query": query, "label": label, "sector": sector, "source": source, "since": since, "until": until,
+            "limit": per_page, "offset": (max(page, 1) - 1) * per_page})
+        return (rows[0]["total"] if rows else 0), rows
+
+    def article(self, article_id: str) -> dict | None:
+        found = self._records("review_article", [article_id])
+        if not found:
+            return None
+        article = found[0]
+        article["scores"] = self._records("review_article_scores", [article_id])
+        article["sectors"] = self._records("review_article_sectors", [article_id])
+        article["siblings"] = (self._records("review_story_siblings", [article["story_id"], article_id])
+                               if article["story_id"] else [])
+        return article
+
+    def source_health(self) -> list[dict]:
+        return self._records("review_source_health")
+
+    # ------------------------------------------------------------ feedback
+
+    def feedback(self, article_ids: list[str]) -> dict[tuple[str, str], dict]:
+        """(article, label) -> the feedback the analyst sees: the snapshot's, overlaid by what is
+        queued for the writer (`queued` True), so a verdict shows the moment it is given."""
+        if not article_ids:
+            return {}
+        found = {(r["article_id"], r["label"]): {**r, "queued": False}
+                 for r in self._records("review_feedback", [list(article_ids)])}
+        wanted = set(article_ids)
+        for key, row in latest([row for _, row in pending(self.queue) if row["article_id"] in wanted]).items():
+            if key not in found or found[key]["labeled_at"] <= row["labeled_at"]:
+                found[key] = {**row, "queued": True}
+        return found
+
+    def submit_feedback(self, article_id: str, label: str, verdict: str, *, user: str | None = None,
+                        note: str | None = None, now: datetime | None = None) -> dict:
+        """Judge a verdict as `newsmon label` does (warehouse.feedback.judge_feedback, against the
+        snapshot) and queue the row for the next write step; a FeedbackError names what is wrong."""
+        cur = self._cursor()
+        try:
+            row = judge_feedback(cur, article_id, label, verdict, note=note, user=user, now=now)
+        finally:
+            cur.close()
+        enqueue(self.queue, row)
+        return row
+
+
+def _shared(path: Path, opener: Callable[[Path], duckdb.DuckDBPyConnection]) -> duckdb.DuckDBPyConnection:
+    """The process's connection to one snapshot copy, opened on first use. Connections to copies of
+    the same folder that are no longer the newest are dropped, not closed: a request may still read
+    through a cursor of one, and DuckDB closes it when the last cursor goes."""
+    with _SHARED_LOCK:
+        con = _SHARED.get(str(path))
+        if con is None:
+            for other in [p for p in _SHARED if Path(p).parent == path.parent]:
+                del _SHARED[other]
+            con = _SHARED[str(path)] = opener(path)
+        return con
