@@ -63,20 +63,39 @@ lint: $(STAMP)
 	$(BIN)/ruff check newsmon crawlers models warehouse dags tests benchmarks
 	$(BIN)/ruff format --check newsmon crawlers models warehouse dags tests benchmarks || true
 
-# Local Airflow: SQLite metadata and logs under data/airflow, the DAGs from dags/, no examples.
+# Local Airflow: metadata in PostgreSQL (a private server under data/airflow/postgres on 127.0.0.1:
+# AIRFLOW_PG_PORT, run as the postgres user when make runs as root; started here, stopped when
+# Airflow stops), logs under data/airflow/logs, the DAGs from dags/, no examples, LocalExecutor.
 # The DAGs' pools come from dags/pools.json (a task in a missing pool is never scheduled);
 # `make airflow CRAWL_SLOTS=8` allows more crawls at once than the file's 4.
+# PostgreSQL runs in its own session, so Ctrl-C stops Airflow first and then the server, cleanly.
+PG_BIN ?= $(lastword $(sort $(wildcard /usr/lib/postgresql/*/bin)))
+AIRFLOW_PG := $(CURDIR)/data/airflow/postgres
+AIRFLOW_PG_PORT ?= 54329
+AS_PG := $(if $(filter 0,$(shell id -u)),runuser -u postgres --,)
+PG_USER := $(if $(AS_PG),postgres,$(shell id -un))
+PG_CTL := $(AS_PG) $(PG_BIN)/pg_ctl -D $(AIRFLOW_PG)/data -l $(AIRFLOW_PG)/server.log
 AIRFLOW_ENV := AIRFLOW_HOME=$(CURDIR)/data/airflow AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
-	AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__API__PORT=8080
+	AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__API__PORT=8080 AIRFLOW__CORE__EXECUTOR=LocalExecutor \
+	AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=postgresql+psycopg2://$(PG_USER)@127.0.0.1:$(AIRFLOW_PG_PORT)/airflow
 airflow: $(STAMP)
-	mkdir -p data/airflow
+	@test -x "$(PG_BIN)/initdb" || { echo "no PostgreSQL server binaries: run \`make system-packages\` as root"; exit 1; }
+	mkdir -p $(AIRFLOW_PG)
+	test -f $(AIRFLOW_PG)/data/PG_VERSION || { $(if $(AS_PG),chown postgres $(AIRFLOW_PG) &&) \
+		$(AS_PG) $(PG_BIN)/initdb -D $(AIRFLOW_PG)/data -A trust -U $(PG_USER) > $(AIRFLOW_PG)/initdb.log; }
+	$(PG_CTL) status > /dev/null || setsid -w $(PG_CTL) -w \
+		-o "-p $(AIRFLOW_PG_PORT) -k $(AIRFLOW_PG) -c listen_addresses=127.0.0.1" start
+	$(AS_PG) $(PG_BIN)/psql -h 127.0.0.1 -p $(AIRFLOW_PG_PORT) -U $(PG_USER) -d postgres -tAc \
+		"select 1 from pg_database where datname = 'airflow'" | grep -q 1 || \
+		$(AS_PG) $(PG_BIN)/createdb -h 127.0.0.1 -p $(AIRFLOW_PG_PORT) -U $(PG_USER) airflow
 	$(AIRFLOW_ENV) $(BIN)/airflow db migrate > data/airflow/migrate.log
 	$(AIRFLOW_ENV) $(BIN)/airflow pools import dags/pools.json
 	$(if $(CRAWL_SLOTS),$(AIRFLOW_ENV) $(BIN)/airflow pools set newsmon_crawl $(CRAWL_SLOTS) \
 		"newsmon: source crawls at once (each a Scrapy subprocess)")
 	@echo "Airflow UI: http://localhost:8080  (login: admin; the password is printed below and kept in"
 	@echo "data/airflow/simple_auth_manager_passwords.json.generated)"
-	$(AIRFLOW_ENV) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/airflow standalone
+	trap '$(PG_CTL) -m fast stop > /dev/null' EXIT; trap 'exit 130' INT TERM; \
+		$(AIRFLOW_ENV) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/airflow standalone
 
 clean:
 	rm -rf $(VENV) data/demo .pytest_cache
