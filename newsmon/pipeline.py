@@ -939,7 +939,9 @@ def send_weekly_digest(settings: Settings, run_date: date, *, week: str | None =
 
 def send_digest(settings: Settings, week: str, *, force: bool = False) -> dict:
     """Send a week's digest once: a week in the `digests` ledger is skipped unless forced; the ledger
-    row is written only after the SMTP server accepted the message."""
+    row is written only after the SMTP server accepted the message, and lists the recipients it
+    accepted it for. When it refused some, the row records the others and a SendError names the
+    refused (a partial delivery is never recorded as sent to everyone, nor passes silently)."""
     from newsmon.digest.email import SendError, build_message, send_message
     from newsmon.digest.render import render_digest_html, render_digest_text, subject_line
     from warehouse.db import upsert
@@ -957,17 +959,26 @@ def send_digest(settings: Settings, week: str, *, force: bool = False) -> dict:
         subject=subject_line(parts.context), sender=email.sender, recipients=email.recipients,
         text=render_digest_text(parts.context),
         html=render_digest_html(parts.context, {cid: f"cid:{cid}" for cid in parts.images}), images=parts.images)
-    send_message(message, host=email.smtp_host, port=email.smtp_port, security=email.security,
-                 username=email.username, password=email.password.get_secret_value() if email.password else None,
-                 attempts=email.send_attempts, backoff=email.retry_backoff,
-                 ca_file=str(email.ca_file) if email.ca_file else None)
+    refused = send_message(message, host=email.smtp_host, port=email.smtp_port, security=email.security,
+                           username=email.username,
+                           password=email.password.get_secret_value() if email.password else None,
+                           attempts=email.send_attempts, backoff=email.retry_backoff,
+                           ca_file=str(email.ca_file) if email.ca_file else None)
+    from email.utils import parseaddr
+
+    delivered = [r for r in email.recipients if parseaddr(r)[1] not in refused]
     sent_at = datetime.now(UTC).replace(tzinfo=None)
     with warehouse(settings) as con:
         upsert(con, "digests", ["week", "recipients", "sent_at", "message_id", "subject", "article_ids"],
-               [[week, email.recipients, sent_at, message["Message-ID"], message["Subject"], parts.article_ids]],
+               [[week, delivered, sent_at, message["Message-ID"], message["Subject"], parts.article_ids]],
                keys=["week"])
+    if refused:
+        refusals = ", ".join(f"{address} ({reply})" for address, reply in refused.items())
+        raise SendError(f"digest for {week} sent to {len(delivered)} of {len(email.recipients)} recipients and "
+                        f"recorded as sent to them only; the SMTP server refused {refusals[:400]}: "
+                        "fix the address, then --send --force sends it again to everyone")
     return {"week": week, "status": "sent", "sent_at": sent_at, "message_id": message["Message-ID"],
-            "recipients": email.recipients, "articles": len(parts.article_ids)}
+            "recipients": delivered, "articles": len(parts.article_ids)}
 
 
 # ---------------------------------------------------------------- the daily run

@@ -46,9 +46,11 @@ def build_message(*, subject: str, sender: str, recipients: list[str], text: str
 
 def send_message(message: EmailMessage, *, host: str, port: int, security: str, username: str | None,
                  password: str | None, attempts: int = 3, backoff: float = 2.0, timeout: float = 30.0,
-                 ca_file: str | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+                 ca_file: str | None = None, sleep: Callable[[float], None] = time.sleep) -> dict[str, str]:
     """Send; retry with exponential backoff; raise SendError with a one-line reason when all fail.
-    TLS verifies the server against the system's CAs, or only those in ca_file (a private CA)."""
+    TLS verifies the server against the system's CAs, or only those in ca_file (a private CA).
+    Returns the recipients the server refused (address -> its reply) when it took the message for
+    the others; when it refuses every recipient, that is a SendError at once (retrying cannot help)."""
     if ca_file and not os.path.isfile(ca_file):
         raise SendError(f"NEWSMON_EMAIL__CA_FILE {ca_file}: no such file")
     last = ""
@@ -64,8 +66,11 @@ def send_message(message: EmailMessage, *, host: str, port: int, security: str, 
                     client.starttls(context=context)
                 if username:
                     client.login(username, password or "")
-                client.send_message(message)
-            return
+                refused = client.send_message(message)
+            return {address: _reply(*answer) for address, answer in refused.items()}
+        except smtplib.SMTPRecipientsRefused as exc:
+            refusals = ", ".join(f"{a} ({_reply(*answer)})" for a, answer in exc.recipients.items())
+            raise SendError(f"the SMTP server {host}:{port} refused every recipient: {refusals[:400]}") from None
         except smtplib.SMTPAuthenticationError as exc:
             raise SendError(f"SMTP authentication refused by {host}:{port} ({exc.smtp_code})") from None
         except ssl.SSLCertVerificationError as exc:
@@ -77,3 +82,9 @@ def send_message(message: EmailMessage, *, host: str, port: int, security: str, 
         if attempt + 1 < attempts:
             sleep(backoff * 2 ** attempt)
     raise SendError(f"could not send the digest via {host}:{port} after {attempts} attempts ({last})")
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    """An SMTP reply as one short line: `550 5.1.1 no such user`."""
+    text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    return one_line(f"{code} {text}")[:120]
