@@ -6,13 +6,21 @@ import csv
 import json
 import os
 import sys
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 app = typer.Typer(help="newsmon: crawl tech news, flag two trends, query them in DuckDB.",
@@ -52,6 +60,24 @@ def _parse_date(value: str | None, option: str) -> datetime | None:
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), console=err, transient=False)
+
+
+@contextmanager
+def _stage_bars():
+    """A rich bar per stage of long model work (embedding, each fine-tuning and distillation epoch,
+    ...) with elapsed and remaining time, on stderr and only on a terminal; yields the pipeline's
+    progress (message lines) and steps (stage, completed, total) callbacks."""
+    bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TextColumn("left"), TimeRemainingColumn(), console=err, disable=not err.is_terminal)
+    tasks: dict = {}
+
+    def steps(stage: str, completed: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bars.add_task(stage, total=total)
+        bars.update(tasks[stage], completed=completed, total=total)
+
+    with bars:
+        yield {"progress": lambda m: err.print(f"[dim]{m}[/]"), "steps": steps}
 
 
 def _print_crawl_result(result) -> None:
@@ -181,8 +207,8 @@ def train(
     from newsmon import pipeline
 
     settings = _settings()
-    trained, student = pipeline.train_current_model(settings, with_feedback=with_feedback,
-                                                    progress=lambda m: err.print(f"[dim]{m}[/]"))
+    with _stage_bars() as report:
+        trained, student = pipeline.train_current_model(settings, with_feedback=with_feedback, **report)
     metrics = json.loads((trained / "metrics.json").read_text(encoding="utf-8"))
     table = Table("test split", "label", "precision", "recall", "F1", title=f"test splits: {trained.name}")
     for split, label, m in _label_rows(metrics):
@@ -218,7 +244,8 @@ def distill(
     if ffn is not None:
         shape["ffn"] = ffn or None  # 0: keep every neuron
     settings = _settings()
-    path = pipeline.distill_model(settings, progress=lambda m: err.print(f"[dim]{m}[/]"), **shape)
+    with _stage_bars() as report:
+        path = pipeline.distill_model(settings, **report, **shape)
     _report_student(settings, path)
 
 
@@ -234,8 +261,9 @@ def _report_student(settings, path: Path) -> None:
     for label, f1 in facts["teacher_f1"].items():
         table.add_row(label, f"{f1:.3f}", f"{metrics[label]['f1']:.3f}")
     out.print(table)
-    out.print(f"same labels as the teacher on {facts['same_labels_as_teacher']:.1%} of the test split; "
-              f"{facts['seconds'] / 60:.1f} min")
+    run = json.loads((path / "run.json").read_text(encoding="utf-8")) if (path / "run.json").is_file() else {}
+    took = f"; {run['train_seconds'] / 60:.1f} min" if "train_seconds" in run else ""
+    out.print(f"same labels as the teacher on {facts['same_labels_as_teacher']:.1%} of the test split{took}")
     if settings.model.path:  # the setting wins over LATEST
         out.print(f"model written to {path}; NEWSMON_MODEL__PATH still names the teacher: set it to {path} "
                   "to score with the student")

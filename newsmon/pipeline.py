@@ -575,12 +575,22 @@ def check_health(settings: Settings, run_id: str) -> HealthReport:
 
 # ---------------------------------------------------------------- model
 
+# steps(stage, completed, total): progress of long model work, for the CLI's bars (models.progress)
+Steps = Callable[[str, int, int], None]
+
+
+def _no_steps(stage: str, completed: int, total: int) -> None:
+    pass
+
+
 def model_path(settings: Settings) -> Path | None:
-    from models.train import latest_model
+    """The model that scores: model.path when set, else the current one under <data_dir>/models
+    (LATEST), else the one that ships with newsmon (models/shipped; checked when it is loaded)."""
+    from models.artifact import latest_model, shipped_model
 
     if settings.model.path:
         return settings.model.path
-    return latest_model(settings.models_dir)
+    return latest_model(settings.models_dir) or shipped_model()
 
 
 def label_article(settings: Settings, article_id: str, label: str, verdict: str, *,
@@ -609,7 +619,7 @@ def export_feedback(settings: Settings) -> tuple[Path, int]:
 
 
 def train_model(settings: Settings, *, data_dir: Path | None = None, with_feedback: bool = False,
-                progress: Callable[[str], None] = lambda _: None) -> Path:
+                progress: Callable[[str], None] = lambda _: None, steps: Steps | None = None) -> Path:
     """Train on the repository's examples (data_dir) and the real-news corpus (model.extra_data, its
     training part), plus the warehouse's label feedback when asked; feedback examples only ever
     join the training split."""
@@ -625,12 +635,12 @@ def train_model(settings: Settings, *, data_dir: Path | None = None, with_feedba
     config = TrainConfig(base_model=settings.model.base_model, max_length=settings.model.max_length,
                          max_chunks=settings.model.max_chunks, batch_size=settings.model.batch_size,
                          seed=settings.model.seed, method=settings.model.method, epochs=settings.model.epochs)
-    return train(examples, config, settings.models_dir, progress=progress,
+    return train(examples, config, settings.models_dir, progress=progress, steps=steps or _no_steps,
                  vector_cache=settings.data_dir / "cache" / "vectors")
 
 
 def distill_model(settings: Settings, config=None, *, teacher: Path | None = None, data_dir: Path | None = None,
-                  progress: Callable[[str], None] = lambda _: None, **fields) -> Path:
+                  progress: Callable[[str], None] = lambda _: None, steps: Steps | None = None, **fields) -> Path:
     """Distil the teacher (default: the current model) into a student shaped by config (a
     models.distill.DistillConfig, whose defaults are the student newsmon scores with) with fields
     replaced (layers=..., ffn=..., ...); the student becomes the current model, the teacher stays
@@ -645,20 +655,21 @@ def distill_model(settings: Settings, config=None, *, teacher: Path | None = Non
         raise PipelineError("no trained model to distil: run `newsmon train` first")
     config = replace(config or DistillConfig(), **fields, seed=settings.model.seed)
     return distill(teacher, load_examples(data_dir, extra_data=settings.model.extra_data), config,
-                   settings.models_dir, progress=progress)
+                   settings.models_dir, progress=progress, steps=steps or _no_steps)
 
 
 def train_current_model(settings: Settings, *, with_feedback: bool = False, data_dir: Path | None = None,
                         distill_config=None, progress: Callable[[str], None] = lambda _: None,
-                        ) -> tuple[Path, Path | None]:
+                        steps: Steps | None = None) -> tuple[Path, Path | None]:
     """Train (train_model); then, with model.distill on and a fine-tuned model, distil it into a
     student (distill_config, default models.distill's), which scores from then on. Returns the
     trained model and the student (or None)."""
-    trained = train_model(settings, data_dir=data_dir, with_feedback=with_feedback, progress=progress)
+    trained = train_model(settings, data_dir=data_dir, with_feedback=with_feedback, progress=progress, steps=steps)
     if not (settings.model.distill and settings.model.method == "finetune"):
         return trained, None
     progress("distilling it into the smaller model that scores from now on (model.distill; ~15 min here)")
-    return trained, distill_model(settings, distill_config, teacher=trained, data_dir=data_dir, progress=progress)
+    return trained, distill_model(settings, distill_config, teacher=trained, data_dir=data_dir, progress=progress,
+                                  steps=steps)
 
 
 def has_model(settings: Settings) -> bool:
