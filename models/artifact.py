@@ -234,10 +234,11 @@ def read_checksums(folder: Path) -> dict[str, str]:
 
 
 def verify(folder: Path, *, required: bool = False) -> None:
-    """Check every file the checksums file lists (artifacts written before checksums existed pass
-    unless required): one ModelError naming the first file missing or changed."""
+    """Check every file the checksums file lists (artifacts written before checksums existed, with
+    head.npz, pass unless required): one ModelError naming the first file missing or changed."""
     if not (folder / CHECKSUMS).is_file():
-        if required or not (folder / "config.json").is_file():
+        legacy = (folder / "head.npz").is_file() and (folder / "config.json").is_file()
+        if required or not legacy:
             raise ModelError(f"model at {folder} is incomplete: {CHECKSUMS} is missing: run `newsmon train`")
         return
     for name, digest in read_checksums(folder).items():
