@@ -15,7 +15,7 @@ Manual runs take params: `sources` (crawl only these) and `rescore` (score histo
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Asset, CronDataIntervalTimetable, Param, TriggerRule, dag, task
+from airflow.sdk import Asset, CronDataIntervalTimetable, Param, TriggerRule, dag, setup, task
 
 from newsmon.alerts import on_dag_failure, on_task_failure
 
@@ -54,7 +54,9 @@ def newsmon_daily():
         start = data_interval_start or end.subtract(days=1)
         return {"run_id": start.date().isoformat(), "since": start, "until": end}
 
-    @task
+    # a setup task: the load below runs whatever became of the crawls (all_done), but not when
+    # there was no list of sources to crawl in the first place (a failed setup fails what follows)
+    @setup
     def list_sources(params=None) -> list[str]:
         """Names of the enabled sources in sources.yaml, or the run's `sources` param."""
         from newsmon import pipeline
@@ -81,12 +83,12 @@ def newsmon_daily():
                                            until=day["until"])
 
     @task(trigger_rule=TriggerRule.ALL_DONE, execution_timeout=timedelta(minutes=30), **WAREHOUSE_RETRIES)
-    def load_staging(day: dict, sources: list[str]) -> dict:
+    def load_staging(day: dict, params=None) -> dict:
         """Upsert the day's staging files into the warehouse; a crawl that left nothing is recorded as missing."""
         from newsmon import pipeline
         from newsmon.config import get_settings
 
-        return pipeline.load_day(get_settings(), run_id=day["run_id"], expected=sources)
+        return pipeline.load_day(get_settings(), run_id=day["run_id"], only=params["sources"])
 
     @task(pool=WAREHOUSE_POOL, execution_timeout=timedelta(minutes=10))
     def check_health(day: dict, loaded: dict) -> str:
@@ -114,8 +116,9 @@ def newsmon_daily():
 
     day = resolve_day()
     sources = list_sources()
+    day >> sources
     crawled = crawl_source.partial(day=day).expand(source=sources)
-    loaded = load_staging(day, sources)
+    loaded = load_staging(day)
     crawled >> loaded
     check_health(day, loaded)
     cluster_stories(classify_articles(loaded, find_model()))

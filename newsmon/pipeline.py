@@ -507,11 +507,12 @@ def load_named_run(settings: Settings, *, run_id: str) -> int:
     return load_run(settings, run_id, load_sources(settings.sources_file)).read
 
 
-def load_day(settings: Settings, *, run_id: str, expected: Iterable[str]) -> dict:
-    """Load a scheduled day's staging (load_named_run), recording every expected source whose crawl
-    left nothing (its task failed, timed out or never ran) as a failed crawl, so the day has no
-    silent gap. Returns counts and the missing sources (for XCom)."""
-    expected = list(expected)
+def load_day(settings: Settings, *, run_id: str, only: Iterable[str] | None = None) -> dict:
+    """Load a scheduled day's staging (load_named_run), recording every source it was to crawl
+    (sources_to_crawl: the enabled ones, or `only`) whose crawl left nothing (its task failed,
+    timed out or never ran) as a failed crawl, so the day has no silent gap. Returns counts and
+    the missing sources (for XCom)."""
+    expected = sources_to_crawl(settings, only)
     directory = run_dir(settings, run_id)
     directory.mkdir(parents=True, exist_ok=True)  # no crawl got as far as starting: all missing
     results = staged_results(settings, run_id)
