@@ -15,8 +15,11 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 
 # Kinds of failure a source can have; `source_health` groups by them.
+# torn_line, bad_line and bad_date are the loader's (warehouse.load.STAGING_PROBLEMS): lines of a
+# staging file it skipped, or a date it dropped.
 FAILURE_KINDS = ("dns", "timeout", "connection", "http", "redirect", "parse", "robots", "too_large",
-                 "not_html", "empty_extraction", "blocked", "staging", "other")
+                 "not_html", "empty_extraction", "blocked", "staging", "url_too_long", "torn_line",
+                 "bad_line", "bad_date", "other")
 
 _MAX_KEPT = 50  # failures kept verbatim per source and run; the counts keep the rest
 

@@ -183,7 +183,8 @@ def load(
     run_id = pipeline.check_run_id(run_id or _today().isoformat())
     report = pipeline.load_run(_settings(), run_id, _load_sources(sources_file))
     out.print(f"run {run_id}: {report.read} articles read from {report.files} files, "
-              f"{report.inserted} new, {report.updated} updated, {report.crawl_runs} crawl runs recorded")
+              f"{report.inserted} new, {report.updated} updated, {report.crawl_runs} crawl runs recorded"
+              f"{report.problems()}", soft_wrap=True)
 
 
 def _label_rows(metrics: dict) -> list[tuple[str, str, dict]]:

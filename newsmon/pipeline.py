@@ -443,6 +443,13 @@ class LoadReport:
     inserted: int
     updated: int
     crawl_runs: int
+    skipped: dict[str, int] = field(default_factory=dict)  # staging lines skipped or dates dropped, by kind
+
+    def problems(self) -> str:
+        """'' or '; at load: 1 torn_line, 2 bad_line' for the line `newsmon load` prints."""
+        if not self.skipped:
+            return ""
+        return "; at load: " + ", ".join(f"{n} {kind}" for kind, n in sorted(self.skipped.items()))
 
 
 def staged_results(settings: Settings, run_id: str) -> list[CrawlResult]:
@@ -465,7 +472,13 @@ def load_run(settings: Settings, run_id: str, sources: Iterable[Source] = (),
              results: Iterable[CrawlResult] | None = None) -> LoadReport:
     """Upsert a run's staging files, its crawl results and the source list into the warehouse."""
     from warehouse.db import write_transaction
-    from warehouse.load import record_crawl_runs, upsert_articles, upsert_feed_states, upsert_sources
+    from warehouse.load import (
+        record_crawl_runs,
+        upsert_articles,
+        upsert_feed_states,
+        upsert_sources,
+        with_staging_problems,
+    )
     from warehouse.search import has_index, rebuild_index
 
     directory = run_dir(settings, run_id)
@@ -481,10 +494,18 @@ def load_run(settings: Settings, run_id: str, sources: Iterable[Source] = (),
 
     def write(con) -> LoadReport:
         upsert_sources(con, sources)
-        counts = upsert_articles(con, paths)
-        runs = record_crawl_runs(con, results)
+        checks: list = []
+        counts = upsert_articles(con, paths, checks)
+        # lines the loader could not use count as failures of their source's crawl (source health)
+        by_source = {Path(check.path).stem: check for check in checks}
+        noted = [with_staging_problems(r, by_source[r.source]) if r.source in by_source else r for r in results]
+        runs = record_crawl_runs(con, noted)
         upsert_feed_states(con, results)
-        return LoadReport(run_id=run_id, files=len(paths), crawl_runs=runs, **counts)
+        skipped: dict[str, int] = {}
+        for check in checks:
+            for kind, number in check.problems.items():
+                skipped[kind] = skipped.get(kind, 0) + number
+        return LoadReport(run_id=run_id, files=len(paths), crawl_runs=runs, skipped=skipped, **counts)
 
     with warehouse(settings) as con:
         # one transaction: a load killed half-way leaves the warehouse as it was

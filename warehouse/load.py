@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import tempfile
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -34,25 +38,124 @@ def upsert_sources(con: duckdb.DuckDBPyConnection, sources: Iterable[Source]) ->
                   keys=["name"])
 
 
-def upsert_articles(con: duckdb.DuckDBPyConnection, staging_paths: Sequence[Path]) -> dict[str, int]:
+# What the loader skips or repairs in a staging file, by kind (failure kinds of source health too):
+# a torn last line (a crawl killed mid-write), a line that is not a complete record (not JSON, not
+# an object, a required field missing or not text), a date that does not parse (fetched_at: the
+# line is skipped; published_at: the date is dropped and the article kept).
+STAGING_PROBLEMS = ("torn_line", "bad_line", "bad_date")
+_REQUIRED = ("article_id", "url", "canonical_url", "source", "title", "text", "fetched_at", "content_hash")
+_DATE_FIELDS = ("published_from", "published_confidence", "published_candidates", "date_disagreement_hours")
+
+
+def _iso(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass
+class StagingCheck:
+    """One staging file read line by line: the good lines and the problems found."""
+
+    path: Path
+    good: int = 0
+    problems: Counter = field(default_factory=Counter)
+    examples: list[tuple[str, str]] = field(default_factory=list)  # a few (kind, one line) problems
+    repaired: bytes | None = None  # the file without its bad lines, when it had any
+
+    def note(self, kind: str, number: int, what: str) -> None:
+        self.problems[kind] += 1
+        if len(self.examples) < 5:
+            self.examples.append((kind, f"line {number}: {what}"))
+
+
+def check_staging(path: Path) -> StagingCheck:
+    """Every line of a staging file checked as the loader needs it; bad lines counted by kind."""
+    check = StagingCheck(Path(path))
+    data = check.path.read_bytes()
+    lines = data.split(b"\n")
+    kept: list[bytes] = []
+    for index, line in enumerate(lines):
+        if not line.strip():
+            continue
+        number = index + 1
+        try:
+            record = json.loads(line)
+        except ValueError:
+            last = index == len(lines) - 1  # no newline after it: the write was cut
+            check.note("torn_line" if last else "bad_line", number,
+                       "cut off (no newline at the end)" if last else "not JSON")
+            continue
+        if not isinstance(record, dict):
+            check.note("bad_line", number, f"a JSON {type(record).__name__}, not an object")
+            continue
+        wrong = next((k for k in _REQUIRED if not isinstance(record.get(k), str)), None)
+        if wrong:
+            check.note("bad_line", number, f"{wrong} is {'missing' if record.get(wrong) is None else 'not text'}")
+            continue
+        if not _iso(record["fetched_at"]):
+            check.note("bad_date", number, f"fetched_at {record['fetched_at'][:40]!r} is not a date")
+            continue
+        published = record.get("published_at")
+        if published is not None and not _iso(published):
+            check.note("bad_date", number, f"published_at {str(published)[:40]!r} is not a date (dropped)")
+            record.update({"published_at": None, **dict.fromkeys(_DATE_FIELDS)})
+            line = json.dumps(record, ensure_ascii=False).encode("utf-8")
+        kept.append(line)
+        check.good += 1
+    if check.problems:
+        check.repaired = b"".join(line + b"\n" for line in kept)
+    return check
+
+
+def upsert_articles(con: duckdb.DuckDBPyConnection, staging_paths: Sequence[Path],
+                    checks: list[StagingCheck] | None = None) -> dict[str, int]:
     """Upsert complete staging records; return {'read', 'inserted', 'updated'} counts. Run it inside
-    the caller's transaction (warehouse.db.write_transaction) so a load lands whole or not at all."""
-    paths = [str(p) for p in staging_paths if Path(p).exists() and Path(p).stat().st_size > 0]
-    if not paths:
+    the caller's transaction (warehouse.db.write_transaction) so a load lands whole or not at all.
+
+    Lines that cannot be loaded are skipped and counted (check_staging), never silently: pass a list
+    as `checks` to receive each file's problems."""
+    checks = checks if checks is not None else []
+    found = [check_staging(Path(p)) for p in staging_paths if Path(p).exists() and Path(p).stat().st_size > 0]
+    checks.extend(found)
+    if not found:
         return {"read": 0, "inserted": 0, "updated": 0}
+    with tempfile.TemporaryDirectory(prefix="newsmon-load-") as scratch:
+        paths = []
+        for n, check in enumerate(found):
+            if check.repaired is None:
+                paths.append(str(check.path))
+            else:  # the good lines only, in a copy: staging files stay as the crawl wrote them
+                copy = Path(scratch) / f"{n}-{check.path.name}"
+                copy.write_bytes(check.repaired)
+                paths.append(str(copy))
+        con.execute(
+            "create or replace temp table staged_lines as "
+            "select * from read_json(?, format = 'newline_delimited', columns = ?, ignore_errors = true,"
+            "                        filename = true)"
+            " where article_id is not null and url is not null and canonical_url is not null"
+            "   and source is not null and title is not null and text is not null"
+            "   and fetched_at is not null and content_hash is not null",
+            [paths, _STAGING_COLUMNS],
+        )
+        per_file = dict(con.execute("select filename, count(*) from staged_lines group by filename").fetchall())
+    for path, check in zip(paths, found, strict=True):
+        missing = check.good - per_file.get(path, 0)
+        if missing > 0:  # what DuckDB refused after the checks here passed it (a date it reads otherwise)
+            check.problems["bad_line"] += missing
+            check.examples.append(("bad_line", f"{missing} line(s) the warehouse could not read"))
     con.execute(
-        "create or replace temp table staged as "
-        "select * from read_json(?, format = 'newline_delimited', columns = ?, ignore_errors = true)"
-        " where article_id is not null and url is not null and canonical_url is not null"
-        "   and source is not null and title is not null and text is not null"
-        "   and fetched_at is not null and content_hash is not null"
+        "create or replace temp table staged as select * exclude (filename) from staged_lines"
         # the same article staged twice in one load (two feeds, two sources, http and https): the
         # https copy wins, then the source first by name, so the result depends on what was
         # staged, not on which crawl fetched first
         " qualify row_number() over (partition by article_id"
-        "   order by canonical_url like 'https://%' desc, source, url, fetched_at) = 1",
-        [paths, _STAGING_COLUMNS],
-    )
+        "   order by canonical_url like 'https://%' desc, source, url, fetched_at) = 1")
+    con.execute("drop table staged_lines")
     read = con.execute("select count(*) from staged").fetchone()[0]
     inserted = con.execute(
         "select count(*) from staged where article_id not in (select article_id from articles)"
@@ -65,6 +168,20 @@ def upsert_articles(con: duckdb.DuckDBPyConnection, staging_paths: Sequence[Path
         "   and articles.canonical_url like 'http://%' and s.canonical_url like 'https://%'")
     con.execute("drop table staged")
     return {"read": read, "inserted": inserted, "updated": read - inserted}
+
+
+def with_staging_problems(result: CrawlResult, check: StagingCheck) -> CrawlResult:
+    """A source's crawl result with the load's problems in its file added as failures of their kinds
+    (counted as failed_<kind> and kept, a few, in failures), so source health shows them."""
+    if not check.problems:
+        return result
+    counts = dict(result.counts)
+    failures = list(result.failures)
+    for kind, number in sorted(check.problems.items()):
+        counts[f"failed_{kind}"] = counts.get(f"failed_{kind}", 0) + number
+    failures += [{"kind": kind, "url": str(check.path), "message": f"at load: {what}"[:300], "feed": False}
+                 for kind, what in check.examples]
+    return replace(result, counts=counts, failures=tuple(failures))
 
 
 def record_crawl_runs(con: duckdb.DuckDBPyConnection, results: Iterable[CrawlResult]) -> int:

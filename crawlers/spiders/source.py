@@ -129,7 +129,9 @@ class SourceSpider(scrapy.Spider):
             self.health.count("skipped_old", len(newest_first) - len(children))
             if depth < _MAX_SITEMAP_DEPTH:
                 for child in children[:_MAX_CHILD_SITEMAPS]:
-                    yield self._sitemap_request(child.url, depth + 1)
+                    request = self._sitemap_request(child.url, depth + 1)
+                    if not self._too_long(request):
+                        yield request
             return
         for entry in newest_first:
             request = self.follow(entry.url, title=entry.title, published=entry.published,
@@ -163,15 +165,28 @@ class SourceSpider(scrapy.Spider):
         elif len(self._scheduled) >= self.max_articles:
             self.health.count("skipped_limit")
         else:
-            self._scheduled.add(key)
             # dont_filter: _scheduled already dedupes, and Scrapy's dupe filter would otherwise end a
             # redirect loop silently instead of reporting it
-            return scrapy.Request(
+            request = scrapy.Request(
                 url, callback=self.parse_article, errback=self.page_failed, dont_filter=True,
                 cb_kwargs={"feed_url": listing_url, "feed_title": title, "feed_published": published,
                            "listing": listing},
             )
+            if self._too_long(request):
+                return None
+            self._scheduled.add(key)
+            return request
         return None
+
+    def _too_long(self, request: scrapy.Request) -> bool:
+        """Scrapy's UrlLengthMiddleware drops requests past URLLENGTH_LIMIT (2,083 characters, as
+        the request escapes the URL) with only a log line: count each as a failure instead."""
+        limit = self.settings.getint("URLLENGTH_LIMIT") if self.settings else 0
+        if limit and len(request.url) > limit:
+            self.health.fail("url_too_long", request.url[:200],
+                             f"URL of {len(request.url):,} characters, past the {limit:,} limit")
+            return True
+        return False
 
     def _allowed(self, url: str) -> bool:
         """http(s) on one of the source's allowed domains or their subdomains."""
