@@ -40,8 +40,8 @@ def upsert_sources(con: duckdb.DuckDBPyConnection, sources: Iterable[Source]) ->
 
 # What the loader skips or repairs in a staging file, by kind (failure kinds of source health too):
 # a torn last line (a crawl killed mid-write), a line that is not a complete record (not JSON, not
-# an object, a required field missing or not text), a date that does not parse (fetched_at: the
-# line is skipped; published_at: the date is dropped and the article kept).
+# an object, a required field missing or null), a date that does not parse (fetched_at: the line is
+# skipped; published_at: the date is dropped and the article kept).
 STAGING_PROBLEMS = ("torn_line", "bad_line", "bad_date")
 _REQUIRED = ("article_id", "url", "canonical_url", "source", "title", "text", "fetched_at", "content_hash")
 _DATE_FIELDS = ("published_from", "published_confidence", "published_candidates", "date_disagreement_hours")
@@ -93,9 +93,9 @@ def check_staging(path: Path) -> StagingCheck:
         if not isinstance(record, dict):
             check.note("bad_line", number, f"a JSON {type(record).__name__}, not an object")
             continue
-        wrong = next((k for k in _REQUIRED if not isinstance(record.get(k), str)), None)
-        if wrong:
-            check.note("bad_line", number, f"{wrong} is {'missing' if record.get(wrong) is None else 'not text'}")
+        missing = next((k for k in _REQUIRED if record.get(k) is None), None)
+        if missing:
+            check.note("bad_line", number, f"{missing} is missing")
             continue
         if not _iso(record["fetched_at"]):
             check.note("bad_date", number, f"fetched_at {record['fetched_at'][:40]!r} is not a date")
@@ -112,44 +112,73 @@ def check_staging(path: Path) -> StagingCheck:
     return check
 
 
+def _nonblank_lines(path: Path) -> int:
+    return sum(1 for line in path.read_bytes().split(b"\n") if line.strip())
+
+
+# dates and numbers read as text and cast here, where a value that does not parse can be seen
+# (read_json would make it null without a word)
+_AS_TEXT = {**_STAGING_COLUMNS, "fetched_at": "varchar", "published_at": "varchar",
+            "date_disagreement_hours": "varchar"}
+_UNDATED = "published_at is not null and try_cast(published_at as timestamp) is null"
+_READ_STAGING = (
+    "select * replace (try_cast(fetched_at as timestamp) as fetched_at,"
+    "                  try_cast(published_at as timestamp) as published_at,"
+    # a date that does not parse takes what was said about it along (as check_staging does)
+    + "".join(f" case when {_UNDATED} then null else {c} end as {c}," for c in _DATE_FIELDS[:-1])
+    + f"               case when {_UNDATED} then null"
+    "                  else try_cast(date_disagreement_hours as double) end as date_disagreement_hours),"
+    "  article_id is not null and url is not null and canonical_url is not null and source is not null"
+    "  and title is not null and text is not null and content_hash is not null"
+    "  and try_cast(fetched_at as timestamp) is not null as usable,"
+    f"  {_UNDATED} as bad_published"
+    " from read_json(?, format = 'newline_delimited', columns = ?, ignore_errors = true, filename = true)"
+)
+
+
 def upsert_articles(con: duckdb.DuckDBPyConnection, staging_paths: Sequence[Path],
                     checks: list[StagingCheck] | None = None) -> dict[str, int]:
     """Upsert complete staging records; return {'read', 'inserted', 'updated'} counts. Run it inside
     the caller's transaction (warehouse.db.write_transaction) so a load lands whole or not at all.
 
-    Lines that cannot be loaded are skipped and counted (check_staging), never silently: pass a list
-    as `checks` to receive each file's problems."""
-    checks = checks if checks is not None else []
-    found = [check_staging(Path(p)) for p in staging_paths if Path(p).exists() and Path(p).stat().st_size > 0]
-    checks.extend(found)
-    if not found:
+    Lines that cannot be loaded are skipped and counted, never silently: a file whose usable rows
+    fall short of its lines (or that has a bad date) is read again line by line (check_staging),
+    and only its good lines are loaded, from a scratch copy (the staging file stays as written).
+    Pass a list as `checks` to receive each file's StagingCheck."""
+    files = [Path(p) for p in staging_paths if Path(p).exists() and Path(p).stat().st_size > 0]
+    if not files:
         return {"read": 0, "inserted": 0, "updated": 0}
+    con.execute(f"create or replace temp table staged_lines as {_READ_STAGING}", [[str(f) for f in files], _AS_TEXT])
+    per_file = {name: (usable, bad) for name, usable, bad in con.execute(
+        "select filename, count(*) filter (where usable), count(*) filter (where usable and bad_published)"
+        " from staged_lines group by filename").fetchall()}
+    found: list[StagingCheck] = []
     with tempfile.TemporaryDirectory(prefix="newsmon-load-") as scratch:
-        paths = []
-        for n, check in enumerate(found):
-            if check.repaired is None:
-                paths.append(str(check.path))
-            else:  # the good lines only, in a copy: staging files stay as the crawl wrote them
-                copy = Path(scratch) / f"{n}-{check.path.name}"
-                copy.write_bytes(check.repaired)
-                paths.append(str(copy))
-        con.execute(
-            "create or replace temp table staged_lines as "
-            "select * from read_json(?, format = 'newline_delimited', columns = ?, ignore_errors = true,"
-            "                        filename = true)"
-            " where article_id is not null and url is not null and canonical_url is not null"
-            "   and source is not null and title is not null and text is not null"
-            "   and fetched_at is not null and content_hash is not null",
-            [paths, _STAGING_COLUMNS],
-        )
-        per_file = dict(con.execute("select filename, count(*) from staged_lines group by filename").fetchall())
-    for path, check in zip(paths, found, strict=True):
-        missing = check.good - per_file.get(path, 0)
-        if missing > 0:  # what DuckDB refused after the checks here passed it (a date it reads otherwise)
-            check.problems["bad_line"] += missing
-            check.examples.append(("bad_line", f"{missing} line(s) the warehouse could not read"))
+        for n, path in enumerate(files):
+            usable, bad = per_file.get(str(path), (0, 0))
+            if usable == _nonblank_lines(path) and not bad:
+                found.append(StagingCheck(path, good=usable))
+                continue
+            check = check_staging(path)
+            found.append(check)
+            copy = Path(scratch) / f"{n}-{path.name}"
+            copy.write_bytes(check.repaired if check.repaired is not None else path.read_bytes())
+            con.execute("delete from staged_lines where filename = ?", [str(path)])
+            if check.good:
+                con.execute(f"insert into staged_lines {_READ_STAGING}", [[str(copy)], _AS_TEXT])
+            refused, undated = con.execute(
+                "select count(*) filter (where not usable), count(*) filter (where usable and bad_published)"
+                " from staged_lines where filename = ?", [str(copy)]).fetchone()
+            if refused:  # what DuckDB reads otherwise than the checks here (a date form it refuses)
+                check.problems["bad_line"] += refused
+                check.examples.append(("bad_line", f"{refused} line(s) the warehouse could not read"))
+            if undated:
+                check.problems["bad_date"] += undated
+    if checks is not None:
+        checks.extend(found)
     con.execute(
-        "create or replace temp table staged as select * exclude (filename) from staged_lines"
+        "create or replace temp table staged as"
+        " select * exclude (filename, usable, bad_published) from staged_lines where usable"
         # the same article staged twice in one load (two feeds, two sources, http and https): the
         # https copy wins, then the source first by name, so the result depends on what was
         # staged, not on which crawl fetched first

@@ -33,11 +33,12 @@ def _stage(settings, run_id: str) -> None:
         "this is not json",
         json.dumps([1, 2, 3]),
         json.dumps(_record(2, title=None)),
-        json.dumps(_record(3, text=["not", "text"])),
+        json.dumps({k: v for k, v in _record(3).items() if k != "url"}),
         json.dumps(_record(4, fetched_at="yesterday")),
         json.dumps(_record(5, published_at="2026-02-30T25:00:00")),
         "",
         json.dumps(_record(6)),
+        json.dumps(_record(8, published_at="20261116")),  # ISO to Python, not a timestamp to DuckDB
     ]
     (directory / "s1.jsonl").write_text("\n".join(lines) + "\n" + json.dumps(_record(7))[:40], encoding="utf-8")
     result = CrawlResult(source="s1", run_id=run_id, staging_path=str(directory / "s1.jsonl"), ok=True,
@@ -50,18 +51,19 @@ def test_bad_staging_lines_and_dates_are_counted_per_source(settings):
     _stage(settings, "r1")
     source = Source(name="s1", homepage="https://news.example/", feeds=("https://news.example/f",))
     report = pipeline.load_run(settings, "r1", [source])
-    assert report.read == 3  # lines 1, 5 (its date dropped) and 6
-    assert report.skipped == {"torn_line": 1, "bad_line": 4, "bad_date": 2}
-    assert report.problems() == "; at load: 2 bad_date, 4 bad_line, 1 torn_line"
+    assert report.read == 4  # lines 1, 5 (its date dropped), 6 and 8 (its date dropped)
+    assert report.skipped == {"torn_line": 1, "bad_line": 4, "bad_date": 3}
+    assert report.problems() == "; at load: 3 bad_date, 4 bad_line, 1 torn_line"
     _, rows = pipeline.run_sql(settings, "select url, published_at, published_from from articles order by url")
     assert rows == [("https://news.example/2026/11/1", datetime(2026, 11, 16, 9, 1), "feed"),
                     ("https://news.example/2026/11/5", None, None),
-                    ("https://news.example/2026/11/6", datetime(2026, 11, 16, 9, 6), "feed")]
+                    ("https://news.example/2026/11/6", datetime(2026, 11, 16, 9, 6), "feed"),
+                    ("https://news.example/2026/11/8", None, None)]
     _, (run,) = pipeline.run_sql(settings, "select failures_total, counts, failures from crawl_runs")
     failures_total, counts, failures = run[0], json.loads(run[1]), json.loads(run[2])
-    assert failures_total == 7
+    assert failures_total == 8
     assert {k: v for k, v in counts.items() if k.startswith("failed_")} == {
-        "failed_torn_line": 1, "failed_bad_line": 4, "failed_bad_date": 2}
+        "failed_torn_line": 1, "failed_bad_line": 4, "failed_bad_date": 3}
     assert [f["kind"] for f in failures] == ["bad_line", "bad_line", "bad_line", "bad_line", "bad_date"]
     assert failures[0]["message"] == "at load: line 2: not JSON"
     # the staging file is left as the crawl wrote it, and a second load records the same
@@ -69,7 +71,7 @@ def test_bad_staging_lines_and_dates_are_counted_per_source(settings):
     again = pipeline.load_run(settings, "r1", [source])
     assert again.skipped == report.skipped
     _, rows = pipeline.run_sql(settings, "select count(*), sum(failures_total) from crawl_runs")
-    assert rows == [(1, 7)]
+    assert rows == [(1, 8)]
 
 
 def test_newsmon_load_says_what_it_skipped(tmp_path):
@@ -82,8 +84,8 @@ def test_newsmon_load_says_what_it_skipped(tmp_path):
     result = subprocess.run([sys.executable, "-m", "newsmon", "load", "--run-id", "r1"], capture_output=True, text=True,
                             env=env, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert "3 articles read" in result.stdout
-    assert "at load: 2 bad_date, 4 bad_line, 1 torn_line" in result.stdout
+    assert "4 articles read" in result.stdout
+    assert "at load: 3 bad_date, 4 bad_line, 1 torn_line" in result.stdout
 
 
 @pytest.mark.slow
