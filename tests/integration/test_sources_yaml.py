@@ -4,7 +4,13 @@ import os
 import subprocess
 import sys
 
-from tests.unit.test_sources import _bomb
+
+def _bomb(levels: int = 9) -> str:
+    """~430 bytes of nested aliases that expand to 9**levels strings (the billion laughs)."""
+    lines = ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"l{n}: &l{n} [" + ",".join([f"*l{n - 1}"] * 9) + "]" for n in range(1, levels)]
+    return "\n".join(lines) + (f"\nsources:\n  - name: *l{levels - 1}\n"
+                               "    homepage: https://x.example/\n    feeds: [https://x.example/f]\n")
 
 
 def test_alias_bomb_gives_one_short_line_and_exit_1(tmp_path):
