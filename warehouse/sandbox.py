@@ -113,7 +113,10 @@ def read_only_statements(con: duckdb.DuckDBPyConnection, sql: str) -> list:
         query = statement.query
         if kind == duckdb.StatementType.EXPLAIN:
             query = _explained(query)
-            inner = con.extract_statements(query) if query is not None else []
+            try:
+                inner = con.extract_statements(query) if query is not None else []
+            except duckdb.Error:
+                inner = []
             if len(inner) != 1 or inner[0].type != duckdb.StatementType.SELECT:
                 raise SandboxError(f"{where} explains something other than a SELECT")
         elif kind not in ALLOWED_STATEMENTS:
@@ -126,18 +129,22 @@ def read_only_statements(con: duckdb.DuckDBPyConnection, sql: str) -> list:
 
 
 def _explained(query: str) -> str | None:
-    """The statement an EXPLAIN [ANALYZE | (options)] statement explains, found with DuckDB's tokenizer."""
-    tokens = [start for start, _ in duckdb.tokenize(query)]
-    texts = [query[a:b].strip().lower() for a, b in zip(tokens, [*tokens[1:], len(query)], strict=True)]
+    """The statement an EXPLAIN [ANALYZE | (options)] statement explains, found with DuckDB's
+    tokenizer (which leaves comments out: a token's text is the first word from its start)."""
+    found = duckdb.tokenize(query)
+    tokens = [start for start, _ in found]
+    kinds = [kind for _, kind in found]
+    texts = [(query[a:b].split() or [""])[0].lower() for a, b in zip(tokens, [*tokens[1:], len(query)], strict=True)]
     if not texts or texts[0] != "explain":
         return None
     i = 1
     if i < len(texts) and texts[i] in ("analyze", "analyse"):
         i += 1
-    elif i < len(texts) and texts[i].startswith("("):
+    elif i < len(texts) and kinds[i] == duckdb.token_type.operator and texts[i].startswith("("):
         depth = 0
         while i < len(texts):
-            depth += texts[i].count("(") - texts[i].count(")")
+            if kinds[i] == duckdb.token_type.operator:  # not a '(' inside a string constant
+                depth += texts[i].count("(") - texts[i].count(")")
             i += 1
             if depth <= 0:
                 break

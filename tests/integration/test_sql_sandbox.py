@@ -101,6 +101,7 @@ def test_copy_cannot_overwrite_the_warehouse_or_plant_staging(arena):
         f"copy (select 'x' as a) to '{warehouse}.wal' (format csv, use_tmp_file false)",
         f"explain analyze copy (select 'x' as a) to '{warehouse}' (format csv, use_tmp_file false)",
         f"explain (analyze) copy (select 'x' as a) to '{warehouse}' (format csv, use_tmp_file false)",
+        f"explain analyze /* a comment */ copy (select 'x' as a) to '{warehouse}' (format csv, use_tmp_file false)",
         f"prepare p as copy (select 'x' as a) to '{warehouse}' (format csv, use_tmp_file false); execute p",
         f"select 1; copy (select 'x' as a) to '{warehouse}' (format csv, use_tmp_file false)",
         f"copy (select * from articles) to '{staging}/x.jsonl'",
