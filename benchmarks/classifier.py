@@ -64,6 +64,16 @@ def _test_split() -> tuple[Example, ...]:
     return tuple(ex for ex in load_examples() if ex.split == "test")
 
 
+@functools.cache
+def _real_test_split() -> tuple[Example, ...]:
+    """The real-news corpus's fixed test split (../shared/realnews beside the repository), or none."""
+    from models.dataset import real_examples
+    from models.realnews import default_corpus_dir
+
+    corpus = default_corpus_dir()
+    return tuple(ex for ex in real_examples(corpus) if ex.split == "test") if corpus else ()
+
+
 def _pooling_rows(classifier: Classifier) -> tuple[list[list[str]], int, int]:
     test = _test_split()
     encoder = classifier.encoder
@@ -406,17 +416,26 @@ def _test_f1(path: Path, precision: str, max_chunks: int | None, max_length: int
              via_transformers: bool = False) -> list[str]:
     with _via_transformers() if via_transformers else contextlib.nullcontext():
         classifier = _configured(path, precision, max_chunks, max_length)
-    test = _test_split()
-    predictions = classifier.predict([ex.title for ex in test], [ex.text for ex in test], evidence=False)
-    scores = prediction_f1([ex.labels for ex in test], [p.labels for p in predictions], classifier.labels)
-    return [f"{f1:.3f}" for f1 in scores.values()]
+    out = []
+    for test in (_real_test_split(), _test_split()):  # the real test split first, when there is one
+        if not test:
+            continue
+        predictions = classifier.predict([ex.title for ex in test], [ex.text for ex in test], evidence=False)
+        scores = prediction_f1([ex.labels for ex in test], [p.labels for p in predictions], classifier.labels)
+        out += [f"{f1:.3f}" for f1 in scores.values()]
+    return out
 
 
-def _speed_table(path: Path, labels: tuple[str, ...], count: int, runs: int, console: Console) -> None:
+QUICK = ("transformers pipeline", TRAINED, PRODUCTION)
+
+
+def _speed_table(path: Path, labels: tuple[str, ...], count: int, runs: int, console: Console,
+                 only: tuple[str, ...] | None = None) -> None:
     peaks = {"float32": _matmul_peak("float32"), "bfloat16": _matmul_peak("bfloat16")}
-    conversion = (_onnx_files(path)["ort-float32"].parent / "conversion-seconds").read_text().strip()
+    variants = {name: v for name, v in VARIANTS.items() if only is None or name in only}
+    onnx = any(v.precision and v.precision.startswith("ort-") for v in variants.values())
+    conversion = (_onnx_files(path)["ort-float32"].parent / "conversion-seconds").read_text().strip() if onnx else ""
     results = {}
-    variants = dict(VARIANTS)
     students = {}
     for layers in dict.fromkeys(v.student for v in VARIANTS.values() if v.student):
         try:
@@ -435,7 +454,8 @@ def _speed_table(path: Path, labels: tuple[str, ...], count: int, runs: int, con
             own[v.student] = statistics.median(count / r["seconds"] for r in results[name])
     table = Table("scoring (load included)", "articles/s", "vs pipeline", "vs its encoder's pipeline", "tokens/s",
                   "of peak",
-                  "peak MiB", *(f"{label} F1" for label in labels),
+                  "peak MiB", *(f"{label} F1 ({split})" for split in (("real", "written") if _real_test_split()
+                                                                    else ("written",)) for label in labels),
                   title=f"Scoring {count} news-length articles, medians of {runs} runs; matmul peak "
                         f"{peaks['float32'] / 1e9:.0f} GFLOP/s float32, {peaks['bfloat16'] / 1e9:.0f} bfloat16")
     f1_cache: dict[tuple, list[str]] = {}
@@ -450,7 +470,7 @@ def _speed_table(path: Path, labels: tuple[str, ...], count: int, runs: int, con
         if precision and key not in f1_cache:
             model = students[student_layers] if student_layers else path
             f1_cache[key] = _test_f1(model, precision, max_chunks, max_length, via_transformers)
-        f1 = f1_cache.get(key, ["(untrained head)"] * len(labels))
+        f1 = f1_cache.get(key, ["(untrained head)"] * len(labels) * (2 if _real_test_split() else 1))
         table.add_row(variant, f"{rate:.1f}", f"{rate / plain:.2f}x", f"{rate / own[student_layers]:.2f}x",
                       f"{tokens:,.0f}",
                       f"{100 * flops / peak:.0f}%" + (" of fp32" if precision in ("int8", "ort-int8") else ""),
@@ -458,6 +478,9 @@ def _speed_table(path: Path, labels: tuple[str, ...], count: int, runs: int, con
         if precision:
             points.append((variant, rate / plain, [float(v) for v in f1]))
     console.print(table)
+    if only is not None:  # the chart and the growth table need the full set of rows
+        return
+    points = [(name, ratio, f1[-len(labels):]) for name, ratio, f1 in points]  # the written split's F1
     chart = _frontier_chart(points, labels, f"{count} articles, medians of {runs} runs")
     console.print(f"speed against F1: {chart}", style="dim")
     console.print(f"ONNX Runtime variants: the encoder exported to ONNX and quantized once, in {conversion} s "
@@ -522,6 +545,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=300)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true",
+                        help="only the speed rows of the pipeline, the trained model and production (with F1 on the "
+                             "real and written test splits): no pooling, evidence, ONNX, chart or growth tables")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     path = _teacher(model_dir_or_exit([args.model] if args.model else []))
     if args.child:
@@ -532,6 +558,10 @@ def main(argv: list[str] | None = None) -> int:
     classifier = Classifier.load(path)
     console = Console(width=150)
     console.print(f"{machine()}; {versions('torch', 'transformers')}, {torch.get_num_threads()} threads")
+    if args.quick:
+        _speed_table(path, classifier.labels, args.articles, args.runs, console, only=QUICK)
+        console.print(load_now())
+        return 0
     rows, long, total = _pooling_rows(classifier)
     table = Table("windows to verdict", *(f"{label} F1 ({scope})" for label in classifier.labels
                                           for scope in ("all", "long")),

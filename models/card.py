@@ -129,6 +129,9 @@ def _distillation_line(config: dict) -> str:
     if not facts:
         return ""
     teacher_f1 = " / ".join(f"{f1:.3f}" for f1 in facts["teacher_f1"].values())
+    if facts.get("teacher_real_f1"):
+        teacher_f1 = (" / ".join(f"{f1:.3f}" for f1 in facts["teacher_real_f1"].values())
+                      + f" on the real test split, {teacher_f1} on the written one")
     ffn = facts.get("ffn", 0)
     pruned = (f" with {ffn} of their {facts['teacher_ffn']} feed-forward neurons (the ones that mattered most)"
               if ffn and ffn != facts.get("teacher_ffn") else "")

@@ -52,11 +52,10 @@ def window_vectors(encoder, titles: list[str], texts: list[str], max_chunks: int
     if cache_dir is not None:
         path = Path(cache_dir) / f"windows-{_encoder_key(encoder, max_chunks)}.npz"
         if path.exists():
-            with np.load(path) as cached:
-                starts = cached["starts"]
+            with np.load(path) as cached:  # each item read once: an NpzFile reads its array on every access
+                starts, vectors, lengths = cached["starts"], cached["vectors"], cached["lengths"]
                 for k, key in enumerate(cached["keys"].tolist()):
-                    a, b = starts[k], starts[k + 1]
-                    store[key] = (cached["vectors"][a:b], cached["lengths"][a:b])
+                    store[key] = (vectors[starts[k]:starts[k + 1]], lengths[starts[k]:starts[k + 1]])
     todo = [i for i, key in enumerate(keys) if key not in store]
     if todo:
         windows = encoder.windows([titles[i] for i in todo], [texts[i] for i in todo], max_chunks)

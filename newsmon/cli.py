@@ -259,8 +259,11 @@ def _report_student(settings, path: Path) -> None:
         f", {facts['ffn']} of {facts['teacher_ffn']} feed-forward" if facts.get("ffn", 0) != facts.get("teacher_ffn", 0) else "")
     table = Table("label", f"F1, teacher ({facts['teacher_layers']} layers)", f"F1, student ({shape})",
                   title=f"test split: {facts['teacher']} -> {path.name}")
+    for label, f1 in (facts.get("teacher_real_f1") or {}).items():  # the real test split first
+        table.add_row(f"{label} (real)", f"{f1:.3f}", f"{metrics['real_test'][label]['f1']:.3f}")
     for label, f1 in facts["teacher_f1"].items():
-        table.add_row(label, f"{f1:.3f}", f"{metrics[label]['f1']:.3f}")
+        table.add_row(f"{label} (written)" if facts.get("teacher_real_f1") else label, f"{f1:.3f}",
+                      f"{metrics[label]['f1']:.3f}")
     out.print(table)
     run = json.loads((path / "run.json").read_text(encoding="utf-8")) if (path / "run.json").is_file() else {}
     took = f"; {run['train_seconds'] / 60:.1f} min" if "train_seconds" in run else ""
@@ -429,7 +432,7 @@ def extract(
 
 
 @app.command()
-def demo(port: Annotated[int, typer.Option(help="Port for the sample site (0: any free port).")] = 0) -> None:
+def demo(port: Annotated[int | None, typer.Option(help="Port for the sample site (default 8765, the same every run, so a rerun adds nothing; 0: any free port, new URLs).")] = None) -> None:
     """Serve the bundled sample site on 127.0.0.1 and run the whole pipeline against it."""
     from newsmon.demo import run_demo
 

@@ -116,14 +116,16 @@ class ModelSettings(BaseModel):
     batch_size: int = Field(32, ge=1, le=4096)
     max_length: int = Field(256, ge=16, le=512, description="tokens per chunk")
     max_chunks: int = Field(8, ge=1, le=256, description="chunks read per article")
-    method: Literal["finetune", "frozen"] = "finetune"
+    # frozen: the packaged MiniLM as it is, logistic heads trained on written and real news (best by
+    # cross-validated real-news F1 among what `python -m models.compare` measured; benchmarks/README.md)
+    method: Literal["finetune", "frozen"] = "frozen"
     # arithmetic of the encoder at inference (benchmarks/classifier.py compares them): auto is
     # bfloat16 where the CPU multiplies it natively (AVX-512 BF16, AMX), else float32; int8 is
     # dynamic quantization of the Linear layers
     precision: Literal["auto", "float32", "bfloat16", "int8"] = "auto"
     epochs: int = Field(3, ge=1, le=1000, description="fine-tuning epochs")
     seed: int = Field(13, ge=0, le=2 ** 32 - 1)
-    # after training a fine-tuned model (`newsmon train`, or the first run's), distil it into the
+    # after training (`newsmon train`, or the first run's), distil the model into the
     # student that then scores (2 of its 6 layers, half their feed-forward neurons, 3 windows of 192
     # tokens: 5x the plain pipeline, F1 within 0.01 of the teacher; ~15 min more here); off: the
     # trained model scores

@@ -683,11 +683,11 @@ def distill_model(settings: Settings, config=None, *, teacher: Path | None = Non
 def train_current_model(settings: Settings, *, with_feedback: bool = False, data_dir: Path | None = None,
                         distill_config=None, progress: Callable[[str], None] = lambda _: None,
                         steps: Steps | None = None) -> tuple[Path, Path | None]:
-    """Train (train_model); then, with model.distill on and a fine-tuned model, distil it into a
-    student (distill_config, default models.distill's), which scores from then on. Returns the
-    trained model and the student (or None)."""
+    """Train (train_model); then, with model.distill on, distil it (fine-tuned, or the frozen MiniLM
+    with its heads) into a student (distill_config, default models.distill's), which scores from
+    then on. Returns the trained model and the student (or None)."""
     trained = train_model(settings, data_dir=data_dir, with_feedback=with_feedback, progress=progress, steps=steps)
-    if not (settings.model.distill and settings.model.method == "finetune"):
+    if not settings.model.distill:
         return trained, None
     progress("distilling it into the smaller model that scores from now on (model.distill; ~15 min here)")
     return trained, distill_model(settings, distill_config, teacher=trained, data_dir=data_dir, progress=progress,
