@@ -640,13 +640,22 @@ def export_feedback(settings: Settings) -> tuple[Path, int]:
     return target, len(examples)
 
 
+def train_config(settings: Settings):
+    """The models.train.TrainConfig that the settings ask for."""
+    from models.train import TrainConfig
+
+    return TrainConfig(base_model=settings.model.base_model, max_length=settings.model.max_length,
+                       max_chunks=settings.model.max_chunks, batch_size=settings.model.batch_size,
+                       seed=settings.model.seed, method=settings.model.method, epochs=settings.model.epochs)
+
+
 def train_model(settings: Settings, *, data_dir: Path | None = None, with_feedback: bool = False,
                 progress: Callable[[str], None] = lambda _: None, steps: Steps | None = None) -> Path:
     """Train on the repository's examples (data_dir) and the real-news corpus (model.extra_data, its
     training part), plus the warehouse's label feedback when asked; feedback examples only ever
     join the training split."""
     from models.dataset import load_examples
-    from models.train import TrainConfig, train
+    from models.train import train
 
     extra = []
     if with_feedback:
@@ -654,10 +663,7 @@ def train_model(settings: Settings, *, data_dir: Path | None = None, with_feedba
         progress(f"{count} feedback examples exported to {path}")
         extra.append(path)
     examples = load_examples(data_dir, extra=extra, extra_data=settings.model.extra_data)
-    config = TrainConfig(base_model=settings.model.base_model, max_length=settings.model.max_length,
-                         max_chunks=settings.model.max_chunks, batch_size=settings.model.batch_size,
-                         seed=settings.model.seed, method=settings.model.method, epochs=settings.model.epochs)
-    return train(examples, config, settings.models_dir, progress=progress, steps=steps or _no_steps,
+    return train(examples, train_config(settings), settings.models_dir, progress=progress, steps=steps or _no_steps,
                  vector_cache=settings.data_dir / "cache" / "vectors")
 
 
