@@ -18,7 +18,8 @@ MAX_ERROR_CHARS = 4000
 _TAG = re.compile(r"<[^<>]{0,2000}>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SECRET_PAIR = re.compile(r"(?i)\b(password|passwd|pwd|secret|token|api[_-]?key)(\s*[=:]\s*)('[^']*'|\"[^\"]*\"|\S+)")
-_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@")
+# user:password@ in a URL, or left of a host in an error message that quotes one without its scheme
+_USERINFO = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://|(?<![\w:/@.-]))[^/\s:@]+:[^/\s@]+@(?=[\w\[])")
 
 
 def clean(text: str, secrets: tuple[str, ...] = ()) -> str:
@@ -27,7 +28,7 @@ def clean(text: str, secrets: tuple[str, ...] = ()) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
-    text = _URL_USERINFO.sub(r"\1***@", _SECRET_PAIR.sub(r"\1\2***", text))
+    text = _USERINFO.sub(r"\1***@", _SECRET_PAIR.sub(r"\1\2***", text))
     text = _CONTROL.sub("", _TAG.sub("", text))
     return text if len(text) <= MAX_ERROR_CHARS else text[:MAX_ERROR_CHARS - 1] + "…"
 

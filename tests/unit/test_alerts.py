@@ -14,6 +14,8 @@ def test_clean_strips_markup_and_masks_secrets():
     for secret in ("hunter2", "s3cret", "abc123", "HUSH"):
         assert secret not in text
     assert "502" in text and "https://***@proxy.example/" in text
+    assert clean("invalid hostname: feeds:hunter2@127.0.0.1") == "invalid hostname: ***@127.0.0.1"
+    assert clean("at 10:30 the feed moved to a@b.org") == "at 10:30 the feed moved to a@b.org"
 
 
 def test_a_task_failure_names_the_task_the_run_and_the_cleaned_error():
