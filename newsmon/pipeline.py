@@ -30,14 +30,16 @@ class PipelineError(NewsmonError):
 
 @contextmanager
 def warehouse(settings: Settings, *, read_only: bool = False, require_current: bool = True,
-              writable: Path | None = None):
+              writable: Path | None = None, snapshot: bool = False):
     """A connection to the warehouse, migrated when opened for writing; a read-only one is the
     sandbox (warehouse.sandbox: it reads the warehouse and touches no other file, database or host,
     except `writable`, one output path of newsmon's own) and must already be at the code's schema
-    version (unless require_current is False, as for ad-hoc SQL)."""
+    version (unless require_current is False, as for ad-hoc SQL). snapshot (read-only only): the
+    readers' snapshot the write steps publish (publish_snapshot), when there is one."""
     from warehouse.db import WarehouseError, applied_versions, migrate, migrations
 
-    con = _open_sandbox(settings, writable=writable) if read_only else _open(settings)
+    target = reader_target(settings) if read_only and snapshot else None
+    con = _open_sandbox(settings, writable=writable, target=target) if read_only else _open(settings)
     try:
         if not read_only:
             migrate(con)
@@ -61,10 +63,10 @@ def _open(settings: Settings, *, read_only: bool = False):
                        on_wait=lambda message: print(message, file=sys.stderr))
 
 
-def _open_sandbox(settings: Settings, *, writable: Path | None = None):
+def _open_sandbox(settings: Settings, *, writable: Path | None = None, target: Path | None = None):
     from warehouse.sandbox import open_sandbox
 
-    return open_sandbox(settings.warehouse_path, data_path=settings.warehouse.data_path,
+    return open_sandbox(target or settings.warehouse_path, data_path=settings.warehouse.data_path,
                         lock_timeout=settings.warehouse.lock_timeout, writable=writable,
                         on_wait=lambda message: print(message, file=sys.stderr))
 
@@ -74,7 +76,9 @@ def migrate_warehouse(settings: Settings) -> list[int]:
 
     con = _open(settings)
     try:
-        return migrate(con)
+        applied = migrate(con)
+        publish_snapshot(settings, con)  # readers check the schema version too
+        return applied
     finally:
         con.close()
 
@@ -88,17 +92,18 @@ def migration_status(settings: Settings) -> list[tuple[int, str, bool]]:
     return [(m.version, m.name, m.version in done) for m in migrations()]
 
 
-def run_sql(settings: Settings, query: str, *, write: bool = False) -> tuple[list[str], list[tuple]]:
+def run_sql(settings: Settings, query: str, *, write: bool = False,
+            live: bool = False) -> tuple[list[str], list[tuple]]:
     """Run SQL, one statement or several; returns the last one's (columns, rows). Without write it
     runs in the read-only sandbox (warehouse.sandbox): queries of the warehouse only, nothing
     written, no other file, database or host. write is full access: the warehouse, files, network,
-    other databases."""
+    other databases. Read-only SQL reads the readers' snapshot unless live (the writer's file)."""
     import duckdb
 
     from warehouse.sandbox import SandboxError, read_only_statements
 
     full_access = "pass --write for full access (files, network, other databases)"
-    with warehouse(settings, read_only=not write, require_current=False) as con:
+    with warehouse(settings, read_only=not write, require_current=False, snapshot=not live) as con:
         try:
             if write:
                 result = con.execute(query)
@@ -127,11 +132,12 @@ def _first_line(exc: BaseException, limit: int = 300) -> str:
 
 
 def search_articles(settings: Settings, query: str, *, label: str | None = None,
-                    since: datetime | None = None, limit: int = 20):
-    """BM25-ranked articles for a full-text query (see warehouse.search)."""
+                    since: datetime | None = None, limit: int = 20, live: bool = False):
+    """BM25-ranked articles for a full-text query (see warehouse.search), from the readers' snapshot
+    unless live."""
     from warehouse.search import search
 
-    with warehouse(settings, read_only=True) as con:
+    with warehouse(settings, read_only=True, snapshot=not live) as con:
         return search(con, query, label=label, since=since, limit=limit)
 
 
@@ -141,6 +147,7 @@ def reindex(settings: Settings) -> int:
 
     with warehouse(settings) as con:
         rebuild_index(con)
+        publish_snapshot(settings, con)
         return con.execute("select count(*) from articles").fetchone()[0]
 
 
@@ -512,6 +519,7 @@ def load_run(settings: Settings, run_id: str, sources: Iterable[Source] = (),
         report = write_transaction(con, lambda: write(con), on_retry=_warn)
         if settings.warehouse.reindex_after_load and (report.read or not has_index(con)):
             rebuild_index(con)
+        publish_snapshot(settings, con)
     return report
 
 
@@ -622,8 +630,10 @@ def label_article(settings: Settings, article_id: str, label: str, verdict: str,
     from warehouse.feedback import record_feedback
 
     with warehouse(settings) as con:
-        return write_transaction(con, lambda: record_feedback(con, article_id, label, verdict, note=note,
-                                                              user=user))
+        row = write_transaction(con, lambda: record_feedback(con, article_id, label, verdict, note=note,
+                                                             user=user))
+        publish_snapshot(settings, con)
+        return row
 
 
 def export_feedback(settings: Settings) -> tuple[Path, int]:
@@ -801,13 +811,16 @@ def classify_warehouse(settings: Settings, *, rescore: bool = False,
             scored += len(rows)
             if on_batch:
                 on_batch(scored, len(ids))
+        publish_snapshot(settings, con)
     return scored
 
 
 def cluster_new(settings: Settings) -> int:
     """Give every article without a story one; return how many were clustered."""
     with warehouse(settings) as con:
-        return sum(cluster_stories(settings, con).values())
+        clustered = sum(cluster_stories(settings, con).values())
+        publish_snapshot(settings, con)
+        return clustered
 
 
 def cluster_stories(settings: Settings, con) -> dict[str, int]:
@@ -1049,3 +1062,65 @@ def run_daily(settings: Settings, *, run_id: str, sources: list[Source] | None =
     progress("grouping articles into stories")
     report.clustered = cluster_new(settings)
     return report
+
+
+# ---------------------------------------------------------------- readers
+
+def snapshot_file(settings: Settings) -> Path | None:
+    """Where the write steps publish the readers' snapshot: beside the warehouse file
+    (data/newsmon.snapshot.duckdb); None on DuckLake, which readers attach read-only themselves."""
+    from warehouse.db import is_lake
+
+    if is_lake(settings.warehouse_path):
+        return None
+    live = Path(settings.warehouse_path)
+    return live.with_name(f"{live.stem}.snapshot.duckdb")
+
+
+def feedback_queue_dir(settings: Settings) -> Path:
+    """Feedback from the review app waiting for the next write step (warehouse.feedback_queue)."""
+    return settings.data_dir / "feedback-queue"
+
+
+def reader_target(settings: Settings) -> Path | None:
+    """What readers open: the snapshot when one has been published, else None (the writer's file)."""
+    path = snapshot_file(settings)
+    return path if path is not None and path.exists() else None
+
+
+def publish_snapshot(settings: Settings, con) -> Path | None:
+    """After a write step's commit, on its connection: store the review app's queued feedback, then
+    publish the readers' snapshot (warehouse.snapshot). Returns the snapshot (None on DuckLake)."""
+    from warehouse.db import write_transaction
+    from warehouse.feedback_queue import apply_queue, remove
+    from warehouse.snapshot import publish_snapshot as publish
+
+    _, done = write_transaction(con, lambda: apply_queue(con, feedback_queue_dir(settings)), on_retry=_warn)
+    remove(done)
+    target = snapshot_file(settings)
+    return publish(con, target) if target is not None else None
+
+
+def publish_warehouse(settings: Settings) -> Path | None:
+    """Publish the readers' snapshot now (`newsmon db publish`; the write steps do it themselves)."""
+    with warehouse(settings) as con:
+        return publish_snapshot(settings, con)
+
+
+def open_review(settings: Settings, *, live: bool = False):
+    """The review app's reads (warehouse.review.Review) from the snapshot, published now if there is
+    none yet; live: from the writer's file, read-only (a load waits while a page reads it)."""
+    from warehouse.review import Review
+
+    path = Path(settings.warehouse_path)
+    if snapshot_file(settings) is not None and not path.exists():
+        raise PipelineError(f"warehouse not found at {path}: run `newsmon run` (or `make demo`) first")
+    if not live:
+        if snapshot_file(settings) is None:
+            raise PipelineError("the review app reads a DuckDB warehouse's snapshot; "
+                                "a DuckLake warehouse is not supported yet")
+        if reader_target(settings) is None:
+            publish_warehouse(settings)
+        path = snapshot_file(settings)
+    return Review(path, feedback_queue_dir(settings), opener=lambda p: _open_sandbox(settings, target=p),
+                  keep_open=not live)

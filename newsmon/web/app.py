@@ -62,14 +62,10 @@ def create_app(review, *, token: str | None = None, user: str = "web", stories_p
     key = secrets.token_bytes(32)  # signs CSRF tokens and login cookies; new each start
 
     def page(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
-        started = getattr(request.state, "started", None)
         html = env.get_template(template).render(
             request=request, csrf=request.state.csrf, path=request.url.path, snapshot=review.snapshot_time(),
             login=token is not None, **context)
-        response = HTMLResponse(html, status_code=status)
-        if started is not None:
-            response.headers["Server-Timing"] = f"app;dur={1000 * (time.perf_counter() - started):.1f}"
-        return response
+        return HTMLResponse(html, status_code=status)
 
     def failure(request: Request, message: str, status: int = 400) -> HTMLResponse:
         return page(request, "error.html.j2", status=status, message=message)
@@ -192,11 +188,13 @@ def create_app(review, *, token: str | None = None, user: str = "web", stories_p
         return endpoint
 
     def _run(request: Request, handler) -> Response:
-        request.state.started = time.perf_counter()
+        started = time.perf_counter()
         try:
-            return handler(request)
+            response = handler(request)
         except NewsmonError as exc:
-            return failure(request, str(exc))
+            response = failure(request, str(exc))
+        response.headers["Server-Timing"] = f"app;dur={1000 * (time.perf_counter() - started):.1f}"
+        return response
 
     routes = [
         Route("/", index),

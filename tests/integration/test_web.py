@@ -347,3 +347,10 @@ def test_a_writer_publishes_while_the_app_holds_the_snapshot_open(review_setting
     assert len(copies) == 2 and first not in copies  # the two newest kept
     assert os.path.islink(pipeline.snapshot_file(review_settings))
     assert "Bank results miss forecasts" in client.get("/article/w3")[2]
+
+
+def test_serve_without_a_warehouse_is_one_line(settings):
+    result = subprocess.run([sys.executable, "-m", "newsmon", "serve", "--port", str(free_port())], capture_output=True,
+                            text=True, env=_cli_env(settings), timeout=60)
+    assert result.returncode == 1 and result.stderr.startswith("error: warehouse not found at")
+    assert result.stderr.strip().count("\n") == 0 and not (settings.data_dir / "newsmon.duckdb").exists()

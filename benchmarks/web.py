@@ -1,0 +1,249 @@
+"""The review app beside the writer: page render times, and a `newsmon load` while the app serves
+20 requests a second (and the reverse: the app's latency while the load runs).
+
+Usage: python -m benchmarks.web [--size 1000000] [--load 20000] [--rate 20] [--keep DIR]
+
+A warehouse of --size synthetic articles (the warehouse benchmark's generator and enrichment: 50
+sources, 52 weeks, one model's scores, a sector and a story each, the full-text index) is built once
+and its snapshot published. Then, each on a fresh copy of that warehouse:
+  1. `newsmon load` of --load new articles with no app running (the load's own time);
+  2. `newsmon serve` answering --rate requests a second (week, trends, search, article, sources in
+     turn) with no load: the app's own latency;
+  3. both at once: the load's time and the app's latency while it runs (publishing included);
+  4. the same with `newsmon serve --live` (reading the writer's file, as every reader did before the
+     snapshot): how long a page waits for the load.
+Page render times (server-side, from the Server-Timing header, and end to end) are medians of 7
+after one warm-up, on the idle app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks.warehouse import _enrich, write_staging
+from tests.servers import free_port
+from warehouse.db import connect, migrate, write_transaction
+from warehouse.load import upsert_articles
+from warehouse.search import rebuild_index
+from warehouse.snapshot import publish_snapshot
+
+RUN_ID = "2026-11-24"
+
+
+def build(data: Path, size: int, load: int) -> str:
+    """The base warehouse and its snapshot under data/, and a staging run of `load` new articles;
+    returns the busiest ISO week (the week page's)."""
+    data.mkdir(parents=True)
+    staging = data.parent / "base-staging"
+    staging.mkdir()
+    paths = write_staging(staging, size)
+    con = connect(data / "newsmon.duckdb")
+    migrate(con)
+    write_transaction(con, lambda: upsert_articles(con, paths))
+    _enrich(con)
+    con.execute("insert into sources select distinct source, 'https://' || source || '.example/', [], [], [], true"
+                " from articles")
+    rebuild_index(con)
+    publish_snapshot(con, data / "newsmon.snapshot.duckdb")
+    week = con.execute("select strftime(published_at, '%G-W%V') from articles group by 1 order by count(*) desc,"
+                       " 1 desc limit 1").fetchone()[0]
+    con.close()
+    shutil.rmtree(staging)
+    run = data / "staging" / RUN_ID
+    run.mkdir(parents=True)
+    for path in write_staging(run, load, seed=29):  # new ids: the generator numbers from 0, so shift them
+        lines = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            n = int(record["article_id"], 16) + 10 * size
+            record["article_id"] = f"{n:016x}"
+            record["url"] = record["canonical_url"] = record["url"].rsplit("/", 1)[0] + f"/{n}"
+            lines.append(json.dumps(record))
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return week
+
+
+def fresh_copy(base: Path, target: Path) -> None:
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(base, target, symlinks=True)
+
+
+def env_for(data: Path) -> dict:
+    sources = data / "sources.yaml"
+    sources.write_text("sources: []\n", encoding="utf-8")
+    return {**os.environ, "NEWSMON_DATA_DIR": str(data), "NEWSMON_SOURCES_FILE": str(sources),
+            "NEWSMON_WAREHOUSE__LOCK_TIMEOUT": "600"}
+
+
+def timed_load(data: Path) -> float:
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "newsmon", "load", "--run-id", RUN_ID], env=env_for(data),
+                            capture_output=True, text=True)
+    if result.returncode:
+        raise SystemExit(f"newsmon load failed: {result.stderr.strip()}")
+    return time.perf_counter() - started
+
+
+class App:
+    def __init__(self, data: Path, live: bool = False) -> None:
+        self.port = free_port()
+        args = [sys.executable, "-m", "newsmon", "serve", "--port", str(self.port)] + (["--live"] if live else [])
+        self.proc = subprocess.Popen(args, env=env_for(data), stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                self.get("/sources")
+                return
+            except OSError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise SystemExit("newsmon serve did not start") from None
+                time.sleep(0.2)
+
+    def get(self, path: str) -> tuple[int, float, float | None]:
+        """(status, seconds end to end, server-side ms from Server-Timing)."""
+        started = time.perf_counter()
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        elapsed = time.perf_counter() - started
+        timing = response.headers.get("server-timing")
+        conn.close()
+        return response.status, elapsed, float(timing.split("dur=")[1]) if timing else None
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
+def traffic(app: App, paths: list[str], rate: float, stop: threading.Event) -> list[tuple[float, float, int]]:
+    """GETs at `rate` a second, each on its own thread so a slow one delays no other; returns
+    (start offset, seconds, status) per request."""
+    results: list[tuple[float, float, int]] = []
+    threads = []
+    t0 = time.perf_counter()
+    n = 0
+
+    def one(path: str, at: float) -> None:
+        try:
+            status, elapsed, _ = app.get(path)
+        except OSError:
+            status, elapsed = 0, float("nan")
+        results.append((at, elapsed, status))
+
+    while not stop.is_set():
+        thread = threading.Thread(target=one, args=(paths[n % len(paths)], time.perf_counter() - t0))
+        thread.start()
+        threads.append(thread)
+        n += 1
+        time.sleep(max(0.0, t0 + n / rate - time.perf_counter()))
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def summary(results: list[tuple[float, float, int]]) -> dict:
+    times = sorted(r[1] for r in results if r[2] == 200)
+    return {"requests": len(results), "errors": sum(r[2] != 200 for r in results),
+            "p50": statistics.median(times) if times else float("nan"),
+            "p95": times[int(0.95 * (len(times) - 1))] if times else float("nan"),
+            "max": times[-1] if times else float("nan")}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.web")
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--load", type=int, default=20_000)
+    parser.add_argument("--rate", type=float, default=20.0)
+    parser.add_argument("--idle-seconds", type=float, default=20.0)
+    parser.add_argument("--keep", type=Path, help="build (or reuse) the warehouse here instead of a temporary folder")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    console = Console(width=160)
+    with tempfile.TemporaryDirectory(prefix="newsmon-web-bench-") as tmp:
+        root = args.keep or Path(tmp)
+        base = root / f"base-{args.size}"
+        week_file = root / f"week-{args.size}.txt"
+        started = time.perf_counter()
+        if not week_file.exists():
+            week_file.write_text(build(base, args.size, args.load), encoding="utf-8")
+            console.print(f"built {args.size:,} articles in {time.perf_counter() - started:.0f} s")
+        week = week_file.read_text(encoding="utf-8").strip()
+        work = root / "work"
+        snapshot_mib = os.path.getsize(os.path.realpath(base / "newsmon.snapshot.duckdb")) / 2**20
+
+        # page render times on the idle app
+        fresh_copy(base, work)
+        app = App(work)
+        pages = {"week": f"/week?week={week}", "trends": f"/trends?week={week}",
+                 "trend chart": f"/charts/trend.png?week={week}", "search": "/search?q=robots+warehouse",
+                 "search, filtered": "/search?q=robots&label=integration&sector=energy",
+                 "article": "/article/0000000000000007", "sources": "/sources"}
+        renders = {}
+        for name, path in pages.items():
+            app.get(path)
+            runs = [app.get(path) for _ in range(7)]
+            assert all(status == 200 for status, _, _ in runs), (name, runs[0])
+            renders[name] = (statistics.median(r[2] for r in runs if r[2] is not None),
+                             statistics.median(r[1] for r in runs))
+        mix = [pages[name] for name in ("week", "search", "article", "sources", "trends")]
+        stop = threading.Event()
+        threading.Timer(args.idle_seconds, stop.set).start()
+        idle = summary(traffic(app, mix, args.rate, stop))
+        app.stop()
+
+        fresh_copy(base, work)
+        alone = timed_load(work)
+
+        rows = {}
+        for live in (False, True):
+            fresh_copy(base, work)
+            app = App(work, live=live)
+            stop = threading.Event()
+            holder: dict = {}
+            thread = threading.Thread(target=lambda h=holder, a=app, s=stop: h.update(r=traffic(a, mix, args.rate, s)))
+            thread.start()
+            time.sleep(2)
+            loaded = timed_load(work)
+            time.sleep(1)
+            stop.set()
+            thread.join()
+            app.stop()
+            window = [r for r in holder["r"] if r[0] >= 2 - 0.01]
+            rows[live] = (loaded, summary(window))
+
+    table = Table("page", "server render (ms)", "end to end (ms)",
+                  title=f"Review app pages at {args.size:,} articles (snapshot {snapshot_mib:,.0f} MiB), week {week},"
+                        " medians of 7")
+    for name, (server, total) in renders.items():
+        table.add_row(name, f"{server:.0f}", f"{1000 * total:.0f}")
+    console.print(table)
+    table = Table("scenario", "load (s)", "requests", "errors", "p50 (ms)", "p95 (ms)", "max (ms)",
+                  title=f"newsmon load of {args.load:,} new articles beside the app at {args.rate:g} requests/s")
+    table.add_row("load alone", f"{alone:.1f}", "", "", "", "", "")
+    table.add_row(f"app alone ({args.idle_seconds:g} s)", "", str(idle["requests"]), str(idle["errors"]),
+                  f"{1000 * idle['p50']:.0f}", f"{1000 * idle['p95']:.0f}", f"{1000 * idle['max']:.0f}")
+    for live, label in ((False, "load + app on the snapshot"), (True, "load + app --live (writer's file)")):
+        loaded, s = rows[live]
+        table.add_row(label, f"{loaded:.1f}", str(s["requests"]), str(s["errors"]), f"{1000 * s['p50']:.0f}",
+                      f"{1000 * s['p95']:.0f}", f"{1000 * s['max']:.0f}")
+    console.print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
