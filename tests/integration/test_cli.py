@@ -132,19 +132,6 @@ def test_extract_missing_file_is_one_line(tmp_path):
     assert result.stderr.strip() == f"error: {tmp_path / 'nope.html'}: no such file or directory"
 
 
-@pytest.mark.slow
-def test_demo_command_runs_the_pipeline_and_prints_where_things_are(tmp_path, trained_model_dir):
-    result = newsmon("demo", data_dir=tmp_path, NEWSMON_MODEL__PATH=str(trained_model_dir))
-    assert result.returncode == 0, result.stderr[-2000:]
-    demo_dir = tmp_path / "demo"
-    assert f"warehouse:      {demo_dir / 'newsmon.duckdb'}" in result.stdout
-    assert f"digest preview: {demo_dir / 'digest-preview.html'}" in result.stdout
-    assert result.stdout.count(".venv/bin/newsmon sql") == 3
-    assert (demo_dir / "digest-preview.html").read_text().count('class="story"') >= 1
-    count = newsmon("sql", "select count(*) as n from articles", "--format", "csv", data_dir=demo_dir)
-    assert count.stdout.splitlines() == ["n", "35"]
-
-
 def test_digest_on_an_outdated_warehouse_asks_for_migrate(tmp_path):
     import duckdb
 
