@@ -51,10 +51,11 @@ def airflow_cli(home: Path, *args: str, timeout: int = 300, **extra: str) -> sub
     return result
 
 
-def migrated_airflow_home(home: Path) -> Path:
-    """A fresh metadata DB with the pools the DAGs use, as `make airflow` sets them up."""
-    airflow_cli(home, "db", "migrate")
-    airflow_cli(home, "pools", "import", str(POOLS))
+def migrated_airflow_home(home: Path, **extra: str) -> Path:
+    """A fresh metadata DB (SQLite in home, or the AIRFLOW__DATABASE__SQL_ALCHEMY_CONN in extra) with
+    the pools the DAGs use, as `make airflow` sets them up."""
+    airflow_cli(home, "db", "migrate", **extra)
+    airflow_cli(home, "pools", "import", str(POOLS), **extra)
     return home
 
 
@@ -137,6 +138,10 @@ print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()},
   "pools": {t.task_id: t.pool for t in d.tasks},
   "retries": {t.task_id: [t.retries, t.retry_delay.total_seconds(), t.retry_exponential_backoff,
                           t.execution_timeout and t.execution_timeout.total_seconds()] for t in d.tasks},
+  "trigger_rules": {t.task_id: t.trigger_rule.value for t in d.tasks},
+  "setup": sorted(t.task_id for t in d.tasks if t.is_setup),
+  "alerts": [bool(d.on_failure_callback)] + sorted({bool(t.on_failure_callback) for t in d.tasks}),
+  "params": {k: d.params[k] for k in d.params},
   } for d in bag.dags.values()}}))
 """ % str(DAGS)
     result = run_python(code, airflow_env(airflow_home))
@@ -147,19 +152,34 @@ print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()},
     assert daily["tags"] == ["newsmon"] and daily["owners"] == ["newsmon"]
     assert daily["schedule"] == "0 0 * * *"
     assert daily["catchup"] is False and daily["max_active_runs"] == 1
-    assert daily["tasks"] == ["classify_articles", "cluster_stories", "crawl_source", "list_sources", "load_staging",
-                              "resolve_day"]
-    # crawls capped by their pool, retried with backoff, killed after 30 min; one warehouse writer at a time
-    assert daily["pools"] == {"resolve_day": "default_pool", "list_sources": "default_pool", "crawl_source": "newsmon_crawl",
-                              "load_staging": "newsmon_warehouse", "classify_articles": "newsmon_warehouse",
+    assert daily["tasks"] == ["check_health", "classify_articles", "cluster_stories", "crawl_source", "find_model",
+                              "list_sources", "load_staging", "resolve_day"]
+    # crawls capped by their pool, retried with backoff, killed after 30 min; one warehouse user at a time
+    assert daily["pools"] == {"resolve_day": "default_pool", "list_sources": "default_pool", "find_model": "default_pool",
+                              "crawl_source": "newsmon_crawl", "load_staging": "newsmon_warehouse",
+                              "check_health": "newsmon_warehouse", "classify_articles": "newsmon_warehouse",
                               "cluster_stories": "newsmon_warehouse"}
     assert daily["retries"]["crawl_source"] == [2, 120.0, 2.0, 1800.0]
+    # the warehouse writers retry with backoff (a lock held by an analyst); a verdict does not
+    for name in ("load_staging", "classify_articles", "cluster_stories"):
+        assert daily["retries"][name][:3] == [3, 60.0, 2.0], name
+    assert daily["retries"]["check_health"][0] == daily["retries"]["find_model"][0] == 0
+    # every task of both DAGs has a timeout, and alerts on failure
+    for dag in found["dags"].values():
+        assert all(limit for *_, limit in dag["retries"].values()), dag["retries"]
+        assert dag["alerts"] == [True, True]
+    # the load runs whatever became of the crawls (all_done), once there was a list of them (a setup)
+    assert daily["trigger_rules"]["load_staging"] == "all_done"
+    assert daily["setup"] == ["list_sources"]
+    assert daily["params"] == {"sources": [], "rescore": False}
     pools = json.loads(POOLS.read_text())
     used = {pool for dag in found["dags"].values() for pool in dag["pools"].values()} - {"default_pool"}
     assert used == set(pools) and pools["newsmon_warehouse"]["slots"] == 1
     weekly = found["dags"]["newsmon_weekly_digest"]
     assert weekly["schedule"] == "0 7 * * 1" and weekly["tags"] == ["newsmon"] and weekly["owners"] == ["newsmon"]
     assert weekly["tasks"] == ["send_digest"] and weekly["max_active_runs"] == 1
+    assert weekly["pools"] == {"send_digest": "newsmon_warehouse"} and weekly["retries"]["send_digest"][:3] == [3, 60.0, 2.0]
+    assert weekly["params"] == {"week": None, "force": False}
 
 
 DAG_TEST = """
@@ -247,5 +267,132 @@ for attempt in (1, 2):
     assert result.stdout.count("STATE success") == 2, result.stdout[-2000:] + result.stderr[-2000:]
     assert len(inbox.messages) == 1
     assert b"newsmon 2026-W47" in inbox.messages[0][1]
-    _, weeks = pipeline.run_sql(settings, "select week from digests")
+    _, weeks = pipeline.run_sql(settings, "select week from digests", live=True)
     assert weeks == [("2026-W47",)]
+
+
+DAG_TEST_STATES = """
+import os, pendulum
+from airflow.dag_processing.dagbag import DagBag
+dag = DagBag(dag_folder=%r).dags[%r]
+for conf, connection in %r:
+    if connection:
+        os.environ["AIRFLOW_CONN_SMTP_DEFAULT"] = connection
+    run = dag.test(logical_date=pendulum.datetime(*%r, tz="UTC"), run_conf=conf)
+    print("STATE", run.state, sorted((ti.task_id, ti.state) for ti in run.get_task_instances()))
+"""
+
+
+def dag_test(env: dict, dag_id: str, day: tuple, *runs: tuple[dict, str | None]) -> list[tuple[str, dict]]:
+    """dag.test() of dag_id on day once per (conf, smtp_default connection or None), in one process;
+    each run's state and its tasks' states (a mapped task's last)."""
+    result = run_python(DAG_TEST_STATES % (str(DAGS), dag_id, list(runs), day), env)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    states = [line.split(" ", 2)[1:] for line in result.stdout.splitlines() if line.startswith("STATE ")]
+    assert len(states) == len(runs), result.stdout[-3000:] + result.stderr[-3000:]
+    return [(state, dict(eval(tasks))) for state, tasks in states]  # noqa: S307 (our own repr of pairs)
+
+
+def _alert_env(airflow_home: Path, settings: Settings, controller) -> dict:
+    return airflow_env(airflow_home, **newsmon_env(settings), NEWSMON_EMAIL__SMTP_HOST="127.0.0.1",
+                       NEWSMON_EMAIL__SMTP_PORT=str(controller.port), NEWSMON_EMAIL__SENDER="newsmon@example.org",
+                       NEWSMON_ALERT__RECIPIENTS="ops@example.org", NEWSMON_EMAIL__PASSWORD="never-in-a-mail")
+
+
+def test_a_day_where_most_sources_fail_is_red_and_mails_one_alert_per_failure(
+        airflow_home, tmp_path, trained_model_dir, smtp):
+    import email
+
+    controller, inbox = smtp
+    dead = [f"http://127.0.0.1:{free_port()}/feed.xml", f"http://feeds:hunter2@127.0.0.1:{free_port()}/rss"]
+    settings = newsmon_settings(tmp_path, trained_model_dir, [
+        {"name": f"dead-{n}", "homepage": "http://127.0.0.1/", "feeds": [url], "allowed_domains": ["127.0.0.1"]}
+        for n, url in enumerate(dead)])
+    connection = json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": controller.port,
+                             "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "airflow@example.org"}})
+    runs = dag_test(_alert_env(airflow_home, settings, controller), "newsmon_daily", (2026, 11, 23),
+                    ({}, None), ({}, connection))
+
+    for state, tasks in runs:  # red; the load and scoring still ran
+        assert state == "failed"
+        assert tasks["check_health"] == "failed"
+        assert {tasks[t] for t in ("load_staging", "find_model", "classify_articles", "cluster_stories")} == {"success"}
+    _, crawls = pipeline.run_sql(settings, "select source, ok from crawl_runs")
+    assert sorted(crawls) == [("dead-0", False), ("dead-1", False)]
+
+    # one mail per failed run: newsmon's own SMTP, then Airflow's notifier once smtp_default exists
+    assert len(inbox.messages) == 2
+    own, notified = (email.message_from_bytes(raw) for _, raw in inbox.messages)
+    assert [m["From"] for m in (own, notified)] == ["newsmon@example.org", "airflow@example.org"]
+    assert [rcpt for rcpt, _ in inbox.messages] == [["ops@example.org"]] * 2
+    assert own["Subject"] == notified["Subject"] == "[newsmon] newsmon_daily: check_health failed"
+    text = own.get_payload(decode=True).decode().replace("\r\n", "\n")
+    assert "run 2026-11-22: 2 of 2 sources failed (more than 50%):" in text
+    assert "  dead-0: connection" in text and "  dead-1: " in text, text
+    html = next(p for p in notified.walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
+    assert "2 of 2 sources failed" in html and html.count("<") == 2  # <pre> and </pre>: nothing else
+    for raw in (text, html):
+        assert "hunter2" not in raw and "never-in-a-mail" not in raw
+
+
+def test_a_missing_model_fails_at_once_in_one_line_and_never_trains(airflow_home, sample_site, tmp_path,
+                                                                   trained_model_dir, smtp):
+    import email
+
+    controller, inbox = smtp
+    settings = newsmon_settings(tmp_path, trained_model_dir, sample_sources(sample_site.base_url)[:1])
+    missing = tmp_path / "no-model"
+    env = {**_alert_env(airflow_home, settings, controller), "NEWSMON_MODEL__PATH": str(missing)}
+    [(state, tasks)] = dag_test(env, "newsmon_daily", (2026, 11, 21), ({}, None))
+    assert state == "failed"
+    assert (tasks["find_model"], tasks["classify_articles"], tasks["load_staging"]) == (
+        "failed", "upstream_failed", "success")  # the day is loaded all the same
+    [(_, raw)] = inbox.messages
+    alert = email.message_from_bytes(raw)
+    assert alert["Subject"] == "[newsmon] newsmon_daily: find_model failed"
+    assert f"PipelineError: no trained model at {missing}: run `newsmon train`\n" in alert.get_payload(decode=True).decode().replace("\r\n", "\n")
+    assert not missing.exists() and sorted(p.name for p in settings.models_dir.iterdir()) == [
+        "LATEST", trained_model_dir.name]  # nothing trained
+
+
+def test_daily_params_crawl_a_subset_and_rescore_the_history(airflow_home, sample_site, tmp_path, trained_model_dir):
+    settings = newsmon_settings(tmp_path, trained_model_dir, sample_sources(sample_site.base_url))
+    env = airflow_env(airflow_home, **newsmon_env(settings))
+    only_rss = {"sources": ["circuit-ledger-rss"]}
+    [(state, _)] = dag_test(env, "newsmon_daily", (2026, 11, 21), (only_rss, None))
+    assert state == "success"
+    _, crawls = pipeline.run_sql(settings, "select distinct source from crawl_runs")
+    assert crawls == [("circuit-ledger-rss",)]
+    _, counts = pipeline.run_sql(settings, "select count(*) from articles")
+    assert counts[0][0] > 0
+
+    # scores by an earlier model version: a plain run leaves that history alone, rescore scores it again
+    pipeline.run_sql(settings, "update classifications set model_version = 'earlier'", write=True)
+    current = "select count(distinct article_id) from classifications where model_version <> 'earlier'"
+    runs = dag_test(env, "newsmon_daily", (2026, 11, 21), (only_rss, None))
+    assert runs[0][0] == "success" and pipeline.run_sql(settings, current, live=True)[1] == [(0,)]
+    runs = dag_test(env, "newsmon_daily", (2026, 11, 21), ({**only_rss, "rescore": True}, None))
+    assert runs[0][0] == "success" and pipeline.run_sql(settings, current, live=True)[1] == [counts[0]]
+
+    # a source that is not in sources.yaml: the run fails before any crawl, naming it
+    [(state, tasks)] = dag_test(env, "newsmon_daily", (2026, 11, 21), ({"sources": ["nowhere"]}, None))
+    assert state == "failed" and tasks["list_sources"] == "failed"
+    assert tasks["load_staging"] == "upstream_failed"  # nothing to wait for: no load, no second alert
+
+
+def test_weekly_params_send_a_chosen_week_and_force_a_resend(airflow_home, settings, smtp):
+    from tests.unit.test_digest import _seed
+
+    controller, inbox = smtp
+    _seed(settings, "Parcel hub switches on sorting robots")
+    env = airflow_env(airflow_home, NEWSMON_DATA_DIR=str(settings.data_dir), NEWSMON_EMAIL__SMTP_HOST="127.0.0.1",
+                      NEWSMON_EMAIL__SMTP_PORT=str(controller.port), NEWSMON_EMAIL__RECIPIENTS="a@example.org")
+    runs = dag_test(env, "newsmon_weekly_digest", (2026, 11, 23, 7),
+                    ({}, None), ({}, None), ({"force": True}, None), ({"week": "2026-W46"}, None))
+    assert [state for state, _ in runs] == ["success"] * 4
+    subjects = [raw.split(b"Subject: ", 1)[1].split(b"\n", 1)[0] for _, raw in inbox.messages]
+    # sent, skipped as already sent, forced again, then the week asked for
+    assert [b"newsmon 2026-W47" in s for s in subjects] == [True, True, False]
+    assert b"newsmon 2026-W46" in subjects[2]
+    _, weeks = pipeline.run_sql(settings, "select week from digests order by week", live=True)
+    assert weeks == [("2026-W46",), ("2026-W47",)]
