@@ -60,14 +60,16 @@ def test_kill_9_of_newsmon_crawl_takes_the_crawl_child_down(tmp_path):
             "name": "slow", "homepage": f"{server.base_url}/", "feeds": [f"{server.base_url}/feed.xml"],
             "allow_private_hosts": True}]}))
         env = {**os.environ, "NEWSMON_DATA_DIR": str(tmp_path / "data"), "NEWSMON_SOURCES_FILE": str(sources),
-               "NEWSMON_CRAWL__DOWNLOAD_TIMEOUT": "900", "NEWSMON_CRAWL__SOURCE_TIMEOUT": "900",
+               "NEWSMON_CRAWL__DOWNLOAD_TIMEOUT": "500", "NEWSMON_CRAWL__SOURCE_TIMEOUT": "600",
                "NEWSMON_CRAWL__RETRY_TIMES": "0", "NEWSMON_CRAWL__DOWNLOAD_DELAY": "0"}
+        log = (tmp_path / "crawl.log").open("w")
         parent = subprocess.Popen([sys.executable, "-m", "newsmon", "crawl", "--run-id", "killed"], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  stdout=log, stderr=subprocess.STDOUT)
         child = None
         try:
             # the crawl child is up once the slow page has been asked for
-            assert _wait_for(lambda: any(p.startswith("/2026/") for _, p, _ in server.requests), 120)
+            asked = _wait_for(lambda: any(p.startswith("/2026/") for _, p, _ in server.requests), 240)
+            assert asked, f"no request for the slow page: {server.requests}, {(tmp_path / 'crawl.log').read_text()}"
             (child,) = _children(parent.pid)
             assert _alive(child)
             os.kill(parent.pid, signal.SIGKILL)
@@ -79,6 +81,7 @@ def test_kill_9_of_newsmon_crawl_takes_the_crawl_child_down(tmp_path):
                 parent.wait()
             if child is not None and _alive(child):
                 os.kill(child, signal.SIGKILL)
+            log.close()
 
 
 @pytest.mark.timeout(300)
@@ -91,7 +94,7 @@ def test_source_timeout_kills_the_crawl_and_reports_it(settings):
             '</channel></rss>')
     routes = {"/feed.xml": Route(feed, content_type="application/rss+xml"),
               "/2026/11/20/a-very-slow-article-page": Route("<html><body>x</body></html>", delay=600)}
-    settings.crawl.download_timeout = 900.0
+    settings.crawl.download_timeout = 500.0
     settings.crawl.source_timeout = 8.0
     before = set(_children(os.getpid()))
     with RoutedServer(routes) as server:
