@@ -30,12 +30,13 @@ def test_thresholds_are_the_real_articles_cross_validated_cuts():
     _, _, thresholds, details = fit_heads(x, rows, config)
     real = np.asarray([r.source == "realnews" for r in rows])
     fold = story_folds(rows, config.folds, config.seed)
+    weights = np.where(real, config.real_weight, 1.0)  # real articles weigh more in the fit
     for label in ("integration", "decentralization"):
         y = np.asarray([r.labels[label] for r in rows])
         oof = np.zeros(len(rows))
         for k in range(config.folds):
             model = LogisticRegression(C=details["regularization_C"][label], class_weight="balanced", max_iter=2000)
-            model.fit(x[fold != k], y[fold != k])
+            model.fit(x[fold != k], y[fold != k], sample_weight=weights[fold != k])
             oof[fold == k] = model.predict_proba(x[fold == k])[:, 1]
         assert thresholds[label] == best_threshold(y[real], oof[real])
         assert details["cross_validated"][label]["support"] == int(y[real].sum())
