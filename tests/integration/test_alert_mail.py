@@ -15,7 +15,9 @@ def alert_env(monkeypatch, smtp, tmp_path):
     controller, inbox = smtp
     for name, value in {"NEWSMON_DATA_DIR": str(tmp_path), "NEWSMON_EMAIL__SMTP_HOST": "127.0.0.1",
                         "NEWSMON_EMAIL__SMTP_PORT": str(controller.port), "NEWSMON_EMAIL__RECIPIENTS": "ops@example.org",
-                        "NEWSMON_EMAIL__RETRY_BACKOFF": "0"}.items():
+                        "NEWSMON_EMAIL__RETRY_BACKOFF": "0",
+                        # the alert asks Airflow for smtp_default: its config goes here, not to ~/airflow
+                        "AIRFLOW_HOME": str(tmp_path / "airflow")}.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     yield inbox
