@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from warehouse.sandbox import open_sandbox
 from warehouse.search import has_index
 
 SEARCH_PAGE = 20
+CACHE_ENTRIES = 512  # page reads kept per snapshot (weeks, searches, articles)
 
 # DuckDB keeps one database per path in a process, and the sandbox's settings can be made only once
 # on it: every Review of this process shares the connection to a snapshot copy
@@ -43,6 +45,9 @@ class Review:
         self._lock = threading.Lock()
         self._key: tuple | None = None
         self._con: duckdb.DuckDBPyConnection | None = None
+        # a snapshot never changes, so what was read from it stays right until the next one: the
+        # week page's digest queries cost about as much as the digest's, paid once per snapshot
+        self._cache: OrderedDict[tuple, object] = OrderedDict()
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         # the snapshot path is a link to the newest copy (warehouse.snapshot), each copy its own file
@@ -59,7 +64,26 @@ class Review:
             if key != self._key or self._con is None:
                 self._con = _shared(real, self._opener)
                 self._key = key
+                self._cache.clear()
             return self._con.cursor()
+
+    def _cached(self, key: tuple, compute: Callable[[], object]):
+        """compute() once per snapshot (and key); always fresh when reading the writer's file."""
+        if not self.keep_open:
+            return compute()
+        self._cursor().close()  # notices a newly published snapshot (and clears the cache)
+        snapshot = self._key
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        value = compute()
+        with self._lock:
+            if self._key == snapshot:
+                self._cache[key] = value
+                while len(self._cache) > CACHE_ENTRIES:
+                    self._cache.popitem(last=False)
+        return value
 
     def _rows(self, name: str, params: list | dict | None = None) -> list[tuple]:
         cur = self._cursor()
@@ -86,23 +110,26 @@ class Review:
     # ------------------------------------------------------------ pages
 
     def weeks(self) -> list[str]:
-        return [week for week, _ in self._rows("review_weeks")]
+        return self._cached(("weeks",), lambda: [week for week, _ in self._rows("review_weeks")])
 
     def digest_rows(self, start: date, end: date, stories_per_label: int) -> dict:
         """The digest queries' rows for a week (newsmon.digest.render.DigestRows' fields)."""
-        return {
+        return self._cached(("digest", start, end, stories_per_label), lambda: {
             "volume": self._rows("digest_counts", [start, end])[0],
             "changes": self._rows("digest_changes", [start]),
             "trend": self._rows("digest_trend", [start]),
             "sectors": self._rows("digest_sectors", [start]),
             "stories": self._rows("digest_stories", [start, end, stories_per_label]),
-        }
+        })
 
     def filters(self) -> dict[str, list[str]]:
-        found: dict[str, list[str]] = {"source": [], "sector": []}
-        for kind, value in self._rows("review_filters"):
-            found[kind].append(value)
-        return found
+        def read() -> dict[str, list[str]]:
+            found: dict[str, list[str]] = {"source": [], "sector": []}
+            for kind, value in self._rows("review_filters"):
+                found[kind].append(value)
+            return found
+
+        return self._cached(("filters",), read)
 
     def search(self, query: str | None, *, label: str | None = None, sector: str | None = None,
                source: str | None = None, since: datetime | None = None, until: datetime | None = None,
@@ -116,9 +143,9 @@ class Review:
                     raise WarehouseError("no search index in the snapshot yet: the next load builds it")
             finally:
                 cur.close()
-        rows = self._records("review_search", {
-            "query": query, "label": label, "sector": sector, "source": source, "since": since, "until": until,
-            "limit": per_page, "offset": (max(page, 1) - 1) * per_page})
+        params = {"query": query, "label": label, "sector": sector, "source": source, "since": since,
+                  "until": until, "limit": per_page, "offset": (max(page, 1) - 1) * per_page}
+        rows = self._cached(("search", *params.items()), lambda: self._records("review_search", params))
         return (rows[0]["total"] if rows else 0), rows
 
     def article(self, article_id: str) -> dict | None:
@@ -133,7 +160,7 @@ class Review:
         return article
 
     def source_health(self) -> list[dict]:
-        return self._records("review_source_health")
+        return self._cached(("sources",), lambda: self._records("review_source_health"))
 
     # ------------------------------------------------------------ feedback
 

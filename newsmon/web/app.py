@@ -198,6 +198,7 @@ def create_app(review, *, token: str | None = None, user: str = "web", stories_p
 
     routes = [
         Route("/", index),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),  # browsers ask; there is none
         Route("/week", sync(week_page)),
         Route("/trends", sync(trends_page)),
         Route("/charts/{name}.png", sync(chart)),
