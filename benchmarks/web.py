@@ -215,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         for live in (False, True):
             fresh_copy(base, work)
             app = App(work, live=live)
+            for path in mix:  # a running app: its pages have been viewed since the last publish
+                app.get(path)
             stop = threading.Event()
             holder: dict = {}
             thread = threading.Thread(target=lambda h=holder, a=app, s=stop: h.update(r=traffic(a, mix, args.rate, s)))

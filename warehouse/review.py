@@ -48,6 +48,7 @@ class Review:
         # a snapshot never changes, so what was read from it stays right until the next one: the
         # week page's digest queries cost about as much as the digest's, paid once per snapshot
         self._cache: OrderedDict[tuple, object] = OrderedDict()
+        self._flights: dict[tuple, threading.Lock] = {}
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         # the snapshot path is a link to the newest copy (warehouse.snapshot), each copy its own file
@@ -77,12 +78,20 @@ class Review:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        value = compute()
-        with self._lock:
-            if self._key == snapshot:
-                self._cache[key] = value
-                while len(self._cache) > CACHE_ENTRIES:
-                    self._cache.popitem(last=False)
+            # one computation per key at a time: requests that miss together wait for the first
+            # instead of all running the same queries (on 2 cores a burst would never catch up)
+            flight = self._flights.setdefault((snapshot, key), threading.Lock())
+        with flight:
+            with self._lock:
+                if key in self._cache and self._key == snapshot:
+                    return self._cache[key]
+            value = compute()
+            with self._lock:
+                self._flights.pop((snapshot, key), None)
+                if self._key == snapshot:
+                    self._cache[key] = value
+                    while len(self._cache) > CACHE_ENTRIES:
+                        self._cache.popitem(last=False)
         return value
 
     def _rows(self, name: str, params: list | dict | None = None) -> list[tuple]:
