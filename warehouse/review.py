@@ -49,6 +49,16 @@ class Review:
         # week page's digest queries cost about as much as the digest's, paid once per snapshot
         self._cache: OrderedDict[tuple, object] = OrderedDict()
         self._flights: dict[tuple, threading.Lock] = {}
+        self._live_lock = threading.Lock()
+        self._live: duckdb.DuckDBPyConnection | None = None
+        self._live_users = 0
+
+    def _release_live(self) -> None:
+        with self._live_lock:
+            self._live_users -= 1
+            if self._live_users == 0 and self._live is not None:
+                self._live.close()
+                self._live = None
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         # the snapshot path is a link to the newest copy (warehouse.snapshot), each copy its own file
@@ -60,7 +70,13 @@ class Review:
                                  "(`newsmon load`, `classify`, `cluster`) or `newsmon db publish` makes one") from None
         key = (str(real), stat.st_ino, stat.st_mtime_ns, stat.st_size)
         if not self.keep_open:
-            return self._opener(real)
+            # the writer's file: one connection while any request reads (DuckDB allows one database
+            # per path in a process), closed when the last one is done, so a load can take the file
+            with self._live_lock:
+                if self._live is None:
+                    self._live = self._opener(real)  # waits, as long as lock_timeout, for a writer
+                self._live_users += 1
+                return _LiveCursor(self, self._live.cursor())
         with self._lock:
             if key != self._key or self._con is None:
                 self._con = _shared(real, self._opener)
@@ -197,6 +213,21 @@ class Review:
             cur.close()
         enqueue(self.queue, row)
         return row
+
+
+class _LiveCursor:
+    """A cursor on the writer's file that gives the file back when closed (Review._release_live)."""
+
+    def __init__(self, review: Review, cursor: duckdb.DuckDBPyConnection) -> None:
+        self._review = review
+        self._cursor = cursor
+
+    def __getattr__(self, name: str):
+        return getattr(self._cursor, name)
+
+    def close(self) -> None:
+        self._cursor.close()
+        self._review._release_live()
 
 
 def _shared(path: Path, opener: Callable[[Path], duckdb.DuckDBPyConnection]) -> duckdb.DuckDBPyConnection:

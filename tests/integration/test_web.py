@@ -354,3 +354,16 @@ def test_serve_without_a_warehouse_is_one_line(settings):
                             text=True, env=_cli_env(settings), timeout=60)
     assert result.returncode == 1 and result.stderr.startswith("error: warehouse not found at")
     assert result.stderr.strip().count("\n") == 0 and not (settings.data_dir / "newsmon.duckdb").exists()
+
+
+def test_live_mode_reads_the_writers_file_and_lets_go_of_it(review_settings):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with pipeline.warehouse(review_settings) as con:  # not published: only the writer's file has it
+        con.execute("update articles set title = 'Only in the live file' where article_id = 'w3'")
+    with served(create_app(pipeline.open_review(review_settings, live=True))) as port:
+        with ThreadPoolExecutor(6) as pool:  # requests at once share one read of the file
+            pages = list(pool.map(lambda _: Client(port).get("/article/w3"), range(12)))
+        assert all(status == 200 and "Only in the live file" in html for status, _, html in pages)
+        with pipeline.warehouse(review_settings) as con:  # no request running: the writer gets the file
+            con.execute("select 1")
