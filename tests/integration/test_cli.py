@@ -161,6 +161,7 @@ def test_distill_mistakes_are_one_line_and_write_nothing(tmp_path, model_setting
         assert result.returncode == 1
         assert result.stderr.strip().splitlines() == [message]
     assert sorted(p.name for p in model_settings.models_dir.iterdir()) == before
-    empty = newsmon("distill", data_dir=tmp_path / "empty")
+    # (with no model.path and nothing under data/models, the shipped model is the one distilled)
+    empty = newsmon("distill", data_dir=tmp_path / "empty", NEWSMON_MODEL__PATH=str(tmp_path / "nowhere"))
     assert empty.returncode == 1
     assert empty.stderr.strip() == "error: no trained model to distil: run `newsmon train` first"
