@@ -99,7 +99,8 @@ def test_classify_with_corrupt_model_is_one_line(tmp_path):
     source.write_text('{"id": "a", "title": "t", "text": "x"}\n')
     result = newsmon("classify", "--input", str(source), data_dir=tmp_path)
     assert result.returncode == 1
-    assert result.stderr.startswith(f"error: model at {models / 'broken'} is corrupt")
+    assert result.stderr.startswith(f"error: model at {models / 'broken'} is ")
+    assert "newsmon train" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
