@@ -88,9 +88,10 @@ def test_extra_data_adds_real_articles_and_the_card_names_every_source(tmp_path)
 def test_finetuned_artifact_carries_its_encoder_and_predicts(tmp_path):
     from models.distill import DistillConfig
 
-    settings = Settings(data_dir=tmp_path, model=ModelSettings(method="finetune", epochs=1, extra_data=None))
+    settings = Settings(data_dir=tmp_path, model=ModelSettings(method="finetune", epochs=1, extra_data=None,
+                                                               distill=True))
     small = _small_data_dir(tmp_path)
-    # as `newsmon train` does: train, then (model.distill on by default) distil the student that scores
+    # as `newsmon train` does with model.distill on: train, then distil the student that scores
     path, student = pipeline.train_current_model(settings, data_dir=small,
                                                  distill_config=DistillConfig(epochs=1, mixes=20))
     assert path.name.startswith("finetune-")

@@ -44,12 +44,12 @@ def test_invalid_value_is_refused(monkeypatch):
         Settings()
 
 
-def test_training_distils_by_default_but_a_first_demo_does_not(monkeypatch):
+def test_distillation_is_off_by_default_on_with_the_env_var_and_off_for_the_demo(monkeypatch):
     from newsmon.demo import demo_settings
 
     monkeypatch.delenv("NEWSMON_MODEL__DISTILL", raising=False)
+    assert Settings().model.distill is False
+    monkeypatch.setenv("NEWSMON_MODEL__DISTILL", "true")
     assert Settings().model.distill is True
     demo = demo_settings(Settings())
     assert demo.model.distill is False and demo.model.method == Settings().model.method
-    monkeypatch.setenv("NEWSMON_MODEL__DISTILL", "false")
-    assert Settings().model.distill is False
