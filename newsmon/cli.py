@@ -203,8 +203,9 @@ def _label_rows(metrics: dict) -> list[tuple[str, str, dict]]:
 def train(
     with_feedback: Annotated[bool, typer.Option("--with-feedback", help="Add the warehouse's label feedback (newsmon label) to the training split.")] = False,
 ) -> None:
-    """Train the classifier on models/data/ and write an artifact under <data_dir>/models; with
-    model.distill on (the default), then distil it into the faster model that scores."""
+    """Train the classifier on models/data/ and the real-news corpus (model.extra_data) and write an
+    artifact under <data_dir>/models; with model.distill on (off by default), then distil it into a
+    faster model that scores."""
     from newsmon import pipeline
 
     settings = _settings()
@@ -231,7 +232,7 @@ def distill(
 ) -> None:
     """Distil the current model into a smaller, faster one that gives the same verdicts (see the
     README); the student becomes the current model, the teacher stays beside it. `newsmon train`
-    does this itself unless model.distill is off. Options left out keep models.distill's defaults,
+    does this itself when model.distill is on (off by default). Options left out keep models.distill's defaults,
     the student `newsmon train` makes."""
     from newsmon import pipeline
 

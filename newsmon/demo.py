@@ -43,8 +43,8 @@ def demo_sources(base_url: str) -> list[Source]:
 
 def demo_settings(base: Settings) -> Settings:
     """The user's settings with the demo's own data dir and no politeness delays for loopback (the
-    private-host allowance is the demo sources' own, not the process's); a first demo trains its
-    model without distilling it (10 minutes, not 25)."""
+    private-host allowance is the demo sources' own, not the process's); the demo never distils
+    (with the shipped model it does not train at all)."""
     crawl = base.crawl.model_copy(update={"download_delay": 0.0, "autothrottle": False})
     model = base.model.model_copy(update={"distill": False})
     return base.model_copy(update={"data_dir": base.data_dir / "demo", "crawl": crawl, "model": model})

@@ -709,7 +709,7 @@ def train_current_model(settings: Settings, *, with_feedback: bool = False, data
     trained = train_model(settings, data_dir=data_dir, with_feedback=with_feedback, progress=progress, steps=steps)
     if not settings.model.distill:
         return trained, None
-    progress("distilling it into the smaller model that scores from now on (model.distill; ~15 min here)")
+    progress("distilling it into the smaller model that scores from now on (model.distill; 15-40 min on 2 cores)")
     return trained, distill_model(settings, distill_config, teacher=trained, data_dir=data_dir, progress=progress,
                                   steps=steps)
 
