@@ -109,7 +109,8 @@ def run_sql(settings: Settings, query: str, *, write: bool = False,
                 result = con.execute(query)
                 columns = [d[0] for d in result.description] if result.description else []
                 rows = result.fetchall() if columns else []
-                publish_snapshot(settings, con)  # readers of the snapshot see what was written
+                if snapshot_file(settings) is not None:  # on DuckLake readers read the lake itself
+                    publish_snapshot(settings, con)  # readers of the snapshot see what was written
                 return columns, rows
             else:
                 result = None
@@ -1028,7 +1029,8 @@ def send_digest(settings: Settings, week: str, *, force: bool = False) -> dict:
         upsert(con, "digests", ["week", "recipients", "sent_at", "message_id", "subject", "article_ids"],
                [[week, delivered, sent_at, message["Message-ID"], message["Subject"], parts.article_ids]],
                keys=["week"])
-        publish_snapshot(settings, con)  # readers see the ledger row
+        if snapshot_file(settings) is not None:  # on DuckLake readers read the lake itself
+            publish_snapshot(settings, con)  # readers see the ledger row
     if refused:
         refusals = ", ".join(f"{address} ({reply})" for address, reply in refused.items())
         raise SendError(f"digest for {week} sent to {len(delivered)} of {len(email.recipients)} recipients and "
