@@ -103,7 +103,7 @@ def _next_steps(settings: Settings, preview: Path, port: int) -> list[str]:
     return [
         f"NEWSMON_DATA_DIR={settings.data_dir} .venv/bin/newsmon serve   then open"
         f" http://127.0.0.1:{settings.serve.port}/ : the review app on the demo warehouse",
-        f"open {preview.as_uri()} in a browser: the digest the week's flagged stories would make",
+        f"open {preview.resolve().as_uri()} in a browser: the digest the week's flagged stories would make",
         f".venv/bin/python -m newsmon.sample_site --port {port}   serves the site again, so the"
         " articles' links in the warehouse open",
         "make demo   again: same URLs, so it adds nothing (the warehouse is kept in"

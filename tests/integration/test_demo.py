@@ -105,3 +105,13 @@ def test_the_demo_port_is_fixed_and_a_taken_one_is_one_line(tmp_path):
     assert lines[0].startswith(f"error: port {DEMO_PORT} on 127.0.0.1 is taken")
     assert "--port" in lines[0]
     assert not (tmp_path / "demo" / "newsmon.duckdb").exists()
+
+
+def test_next_steps_take_the_default_relative_data_dir():
+    """`make demo` runs with the relative data dir data/demo: the preview's link must still be a file URI."""
+    from newsmon.config import Settings
+    from newsmon.demo import _next_steps
+
+    relative = Path("data/demo")
+    steps = _next_steps(Settings(data_dir=relative), relative / "digest-preview.html", 8765)
+    assert any(f"file://{Path.cwd()}/data/demo/digest-preview.html" in step for step in steps)
