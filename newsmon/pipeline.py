@@ -109,8 +109,7 @@ def run_sql(settings: Settings, query: str, *, write: bool = False,
                 result = con.execute(query)
                 columns = [d[0] for d in result.description] if result.description else []
                 rows = result.fetchall() if columns else []
-                if snapshot_file(settings) is not None:  # on DuckLake readers read the lake itself
-                    publish_snapshot(settings, con)  # readers of the snapshot see what was written
+                publish_snapshot(settings, con)  # readers of the snapshot see what was written
                 return columns, rows
             else:
                 result = None
@@ -1029,8 +1028,7 @@ def send_digest(settings: Settings, week: str, *, force: bool = False) -> dict:
         upsert(con, "digests", ["week", "recipients", "sent_at", "message_id", "subject", "article_ids"],
                [[week, delivered, sent_at, message["Message-ID"], message["Subject"], parts.article_ids]],
                keys=["week"])
-        if snapshot_file(settings) is not None:  # on DuckLake readers read the lake itself
-            publish_snapshot(settings, con)  # readers see the ledger row
+        publish_snapshot(settings, con)  # readers see the ledger row
     if refused:
         refusals = ", ".join(f"{address} ({reply})" for address, reply in refused.items())
         raise SendError(f"digest for {week} sent to {len(delivered)} of {len(email.recipients)} recipients and "
@@ -1099,11 +1097,13 @@ def publish_snapshot(settings: Settings, con) -> Path | None:
     """After a write step's commit, on its connection: store the review app's queued feedback, then
     publish the readers' snapshot (warehouse.snapshot). Returns the snapshot (None on DuckLake)."""
     from warehouse.db import write_transaction
-    from warehouse.feedback_queue import apply_queue, remove
+    from warehouse.feedback_queue import apply_queue, has_pending, remove
     from warehouse.snapshot import publish_snapshot as publish
 
-    _, done = write_transaction(con, lambda: apply_queue(con, feedback_queue_dir(settings)), on_retry=_warn)
-    remove(done)
+    queue = feedback_queue_dir(settings)
+    if has_pending(queue):  # an empty queue takes no write lock (on DuckLake that is a new snapshot)
+        _, done = write_transaction(con, lambda: apply_queue(con, queue), on_retry=_warn)
+        remove(done)
     target = snapshot_file(settings)
     return publish(con, target) if target is not None else None
 

@@ -38,6 +38,12 @@ def enqueue(directory: Path, row: dict) -> Path:
     return directory / name
 
 
+def has_pending(directory: Path) -> bool:
+    """Whether anything is queued (without reading it): a write step opens no transaction for an
+    empty queue."""
+    return directory.is_dir() and next(directory.glob("*.json"), None) is not None
+
+
 def pending(directory: Path) -> list[tuple[Path, dict]]:
     """The queued rows, oldest first, with their files; a file that cannot be read is left for a
     person to look at (it is never half-written, so it is not ours)."""

@@ -5,10 +5,8 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-import pytest
-
 from newsmon.domain import Article, article_id, canonical_url, content_hash, known_key
-from warehouse.db import connect, migrate
+from warehouse.db import migrate
 from warehouse.load import known_urls, upsert_articles
 
 
@@ -22,14 +20,6 @@ def _record(url: str, *, source: str = "s1", title: str = "Depot robots") -> dic
 def _staged(path: Path, *records: dict) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def con(tmp_path: Path):
-    con = connect(tmp_path / "w.duckdb")
-    migrate(con)
-    yield con
-    con.close()
 
 
 def test_http_and_https_give_one_id_and_one_known_key():

@@ -30,14 +30,6 @@ def _checksum(con) -> tuple:
     ).fetchone()
 
 
-@pytest.fixture
-def con(tmp_path: Path):
-    con = connect(tmp_path / "w.duckdb")
-    migrate(con)
-    yield con
-    con.close()
-
-
 def test_migrations_apply_once_in_order(tmp_path: Path):
     con = connect(tmp_path / "w.duckdb")
     assert migrate(con) == [m.version for m in migrations()]
