@@ -133,26 +133,55 @@ def is_lake(target: str | Path) -> bool:
     return str(target).startswith(LAKE_PREFIX)
 
 
-def connect_lake(url: str, *, data_path: str | None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect_lake(url: str, *, data_path: str | None, read_only: bool = False,
+                 create: bool = True) -> duckdb.DuckDBPyConnection:
     """Attach a DuckLake: `ducklake:postgres:dbname=... host=...` (catalog in PostgreSQL; several
     writers at once, the catalog orders their commits) or `ducklake:path.ducklake` (catalog in a
-    DuckDB file, one writer). Data files go to data_path: a shared folder or an s3://, gs:// bucket."""
+    DuckDB file, one writer). Data files go to data_path: a shared folder or an s3://, gs:// bucket.
+    create=False: only an existing lake (DuckLake would otherwise start a new, empty one)."""
+    catalog = url.removeprefix(LAKE_PREFIX)
+    if not create and not catalog.startswith(("postgres:", "sqlite:", "mysql:")) and not Path(catalog).exists():
+        raise WarehouseError(f"no DuckLake at {_redacted(url)}: create it once with `newsmon db migrate`")
     con = duckdb.connect(":memory:", config=_config())
     options = []
     if data_path:
         options.append(f"data_path '{_literal(data_path)}'")
     if read_only:
         options.append("read_only")
+    if not create:
+        options.append("create_if_not_exists false")
     try:
         for extension in ("ducklake", "postgres") if ":postgres:" in url else ("ducklake",):
             con.execute(f"load {extension}")
+        if data_path and is_remote(data_path):
+            from warehouse.objects import configure_duckdb
+
+            configure_duckdb(con, data_path)  # httpfs and an S3 secret from the AWS variables
         con.execute(f"attach '{_literal(url)}' as {LAKE_ALIAS}" + (f" ({', '.join(options)})" if options else ""))
         con.execute(f"use {LAKE_ALIAS}")
+        if not (data_path and is_remote(data_path)):
+            # an existing lake keeps the data path it was created with, which may be a bucket
+            stored = con.execute("select value from ducklake_options(?) where option_name = 'data_path'",
+                                 [LAKE_ALIAS]).fetchone()
+            if stored and is_remote(stored[0]):
+                from warehouse.objects import configure_duckdb
+
+                configure_duckdb(con, stored[0])
+    except NewsmonError:
+        con.close()
+        raise
     except duckdb.Error as exc:
         con.close()
         detail = str(exc).splitlines()[0]
+        if "creating a new DuckLake is explicitly disabled" in detail:
+            raise WarehouseError(f"no DuckLake at {_redacted(url)}: create it once with `newsmon db migrate`") from None
         raise WarehouseError(f"cannot attach DuckLake {_redacted(url)}: {detail}") from None
     return con
+
+
+def is_remote(path: str) -> bool:
+    """True for an object-store URL (s3://, gs://, ...) rather than a local folder."""
+    return re.match(r"^[a-z][a-z0-9+.-]*://", str(path)) is not None and not str(path).startswith("file://")
 
 
 def _literal(value: str) -> str:
@@ -164,12 +193,16 @@ def _redacted(url: str) -> str:
     return re.sub(r"(password=)\S+", r"\1***", url)
 
 
-def open_target(target: str | Path, *, read_only: bool = False, lock_timeout: float = 0.0,
+def open_target(target: str | Path, *, read_only: bool = False, create: bool = False, lock_timeout: float = 0.0,
                 data_path: str | None = None,
                 on_wait: Callable[[str], None] | None = None) -> duckdb.DuckDBPyConnection:
-    """A connection to the warehouse, whichever backend the target names."""
+    """A connection to the warehouse, whichever backend the target names. It never creates one
+    unless create (only `newsmon db migrate` does): a task on a worker that lacks the file, or a
+    typo in the URL, fails in one line instead of starting a new, empty warehouse there."""
     if is_lake(target):
-        return connect_lake(str(target), data_path=data_path, read_only=read_only)
+        return connect_lake(str(target), data_path=data_path, read_only=read_only, create=create)
+    if not create and not read_only and not Path(target).exists():
+        raise WarehouseError(f"no warehouse at {target}: create it once with `newsmon db migrate`")
     return connect(target, read_only=read_only, lock_timeout=lock_timeout, on_wait=on_wait)
 
 
@@ -321,8 +354,25 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     return applied
 
 
+def check_current(con: duckdb.DuckDBPyConnection, label: str) -> None:
+    """Fail in one line unless the warehouse's schema is exactly the code's: migrations never run
+    implicitly (a worker would race the others, or upgrade a warehouse that older workers still
+    write), so a step on a warehouse that is not migrated names `newsmon db migrate`."""
+    known = {m.version for m in migrations()}
+    done = set(applied_versions(con))
+    if not done:
+        raise WarehouseError(f"warehouse {label} has no schema yet: create it once with `newsmon db migrate`")
+    newer = sorted(done - known)
+    if newer:
+        raise WarehouseError(f"warehouse {label} has migrations {newer} that this newsmon does not know: "
+                             "upgrade newsmon on this machine")
+    pending = sorted(known - done)
+    if pending:
+        raise WarehouseError(f"warehouse {label} needs migrations {pending}: run `newsmon db migrate`")
+
+
 def open_warehouse(path: str | Path) -> duckdb.DuckDBPyConnection:
-    """A read-write connection with the schema brought up to date."""
+    """A read-write connection to a DuckDB file, created if missing, with the schema brought up to date."""
     con = connect(path)
     migrate(con)
     return con
