@@ -61,8 +61,19 @@ class Review:
                 self._live = None
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
-        # the snapshot path is a link to the newest copy (warehouse.snapshot), each copy its own file
-        real = Path(os.path.realpath(self.path))
+        # the snapshot path is a link to the newest copy (warehouse.snapshot), each copy its own
+        # file; a publish unlinks the copy it replaces, so one resolved just before may be gone by
+        # the time it is opened: then the link names a newer one, and that is read
+        for attempt in range(5):
+            real = Path(os.path.realpath(self.path))
+            try:
+                return self._open(real)
+            except WarehouseError:
+                if attempt == 4 or real.exists() or Path(os.path.realpath(self.path)) == real:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _open(self, real: Path) -> duckdb.DuckDBPyConnection:
         try:
             stat = os.stat(real)
         except FileNotFoundError:

@@ -341,12 +341,15 @@ def test_a_writer_publishes_while_the_app_holds_the_snapshot_open(review_setting
         first = pipeline.publish_snapshot(review_settings, con)
     _, _, html = client.get("/article/w3")  # the next request reads the new copy
     assert "Bank results miss forecasts" in html
-    for _ in range(3):
-        pipeline.publish_warehouse(review_settings)
+    for _ in range(3):  # nothing changed: no new copy
+        assert pipeline.publish_warehouse(review_settings) == first
+    with pipeline.warehouse(review_settings) as con:
+        con.execute("update articles set title = 'Bank results miss forecasts again' where article_id = 'w3'")
+        second = pipeline.publish_snapshot(review_settings, con)
     copies = sorted((review_settings.data_dir / "snapshots").glob("*.duckdb"))
-    assert len(copies) == 2 and first not in copies  # the two newest kept
+    assert copies == [second] and second != first  # only the current copy kept
     assert os.path.islink(pipeline.snapshot_file(review_settings))
-    assert "Bank results miss forecasts" in client.get("/article/w3")[2]
+    assert "Bank results miss forecasts again" in client.get("/article/w3")[2]
 
 
 def test_serve_without_a_warehouse_is_one_line(settings):
