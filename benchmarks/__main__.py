@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from benchmarks import bulk, classifier, crawl, daily, extraction, links, realnews, stories, warehouse
-from models.train import latest_model
+from models.artifact import latest_model
 
 if __name__ == "__main__":
     status = extraction.main([]) or links.main([]) or stories.main([]) or warehouse.main([]) or crawl.main([])

@@ -27,7 +27,7 @@ from rich.table import Table
 
 from benchmarks.measure import PeakMemory, load_now, machine, versions
 from benchmarks.warehouse import write_staging
-from models.train import model_dir_or_exit
+from models.artifact import model_dir_or_exit
 
 
 def _timed(env: dict[str, str], *args: str) -> tuple[float, float]:

@@ -53,10 +53,10 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.measure import load_now, machine, peak_rss_mib, versions
+from models.artifact import model_dir_or_exit
 from models.classifier import Classifier, sentence_spans
 from models.dataset import Example, load_examples
 from models.metrics import binary_metrics, prediction_f1
-from models.train import model_dir_or_exit
 
 
 @functools.cache

@@ -56,7 +56,7 @@ def _sources_file(path: Path, site, base: str) -> None:
 
 def _model(data_dir: Path, env: dict[str, str]) -> str:
     """Put a trained model in data_dir/models: the repository's latest, or a frozen one trained now."""
-    from models.train import latest_model
+    from models.artifact import latest_model
 
     latest = latest_model(ROOT / "data" / "models")
     target = data_dir / "models"

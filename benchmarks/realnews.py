@@ -21,9 +21,9 @@ from rich.table import Table
 
 from benchmarks.extraction import DEFAULT_BENCH
 from crawlers.extract import extract_article
-from models.card import REALNEWS
+from models.analysis.results import REALNEWS, write_result
+from models.artifact import model_dir_or_exit
 from models.classifier import Classifier
-from models.train import model_dir_or_exit
 
 LABELS_FILE = Path(__file__).parent / "data" / "realnews_labels.json"
 
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
                       f"{false / max(negatives, 1):.1%}")
         result["labels"][label] = {"positive": sum(truth), "flagged": sum(flagged), "false_flags": false}
     console.print(table)
-    REALNEWS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_result(REALNEWS, result)
     flags = Table("site", "headline", "labels", "scores", "evidence", title="Pages flagged")
     for page_id, title, prediction in zip(ids, titles, predictions, strict=True):
         if prediction.labels:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.encoder import ModelError, resolve_base_model
+from models.base import ModelError, resolve_base_model
 
 CHECKSUMS = "checksums.sha256"
 # when and how long this build took: a fact about the run, not the model, so outside the checksums
@@ -251,12 +251,10 @@ def verify(folder: Path, *, required: bool = False) -> None:
 
 
 def write_artifact(models_dir: Path, version: str, config: dict, heads: dict[str, np.ndarray], metrics: dict,
-                   encoder_model=None, *, run_facts: dict | None = None) -> Path:
-    """Write into a temporary directory and rename it into place, then point LATEST at it. Every file
-    but run.json and the card is a function of the training inputs alone (no clock, no machine): a
-    rebuild has the same checksums."""
-    from models.card import render_card
-
+                   encoder_model=None, *, card: str, run_facts: dict | None = None) -> Path:
+    """Write into a temporary directory and rename it into place, then point LATEST at it; card is
+    the model card's text (models.card.render_card). Every file but run.json and the card is a
+    function of the training inputs alone (no clock, no machine): a rebuild has the same checksums."""
     models_dir.mkdir(parents=True, exist_ok=True)
     final = models_dir / version
     tmp = models_dir / f".{version}.tmp-{os.getpid()}"
@@ -268,7 +266,7 @@ def write_artifact(models_dir: Path, version: str, config: dict, heads: dict[str
     write_heads(tmp / HEADS, heads)
     (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     write_checksums(tmp)
-    (tmp / CARD).write_text(render_card({**config, **(run_facts or {})}, metrics), encoding="utf-8")
+    (tmp / CARD).write_text(card, encoding="utf-8")
     if run_facts:
         (tmp / RUN_FACTS).write_text(json.dumps(run_facts, indent=2) + "\n", encoding="utf-8")
     shutil.rmtree(final, ignore_errors=True)

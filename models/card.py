@@ -1,10 +1,21 @@
-"""The model card written beside every trained artifact."""
+"""The model card written beside every trained artifact: text from the model's config and metrics
+and the evidence passed in (what the analyses under models/analysis measured); it reads no file."""
 
 from __future__ import annotations
 
-import json
 import platform
+from dataclasses import dataclass
 from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Results of the analyses the card quotes, when they were run (models.analysis.results reads
+    them): `python -m models.compare`, `python -m models.keys`, `python -m benchmarks.realnews`."""
+
+    comparison: dict | None = None
+    keys: dict | None = None
+    realnews: dict | None = None
 
 
 def _versions() -> str:
@@ -34,14 +45,9 @@ recall {micro['recall']:.3f}, F1 {micro['f1']:.3f}.
 """
 
 
-def _comparison_section(config: dict) -> str:
+def _comparison_section(config: dict, comparison: dict | None) -> str:
     """What `python -m models.compare` measured (data mixes, poolings, encoders), when it was run."""
-    from models.compare import COMPARISON
-
-    if not COMPARISON.exists():
-        return ""
-    comparison = json.loads(COMPARISON.read_text(encoding="utf-8"))
-    if "winner" not in comparison:  # the table of an older comparison
+    if comparison is None or "winner" not in comparison:  # not run, or the table of an older comparison
         return ""
 
     def f1s(block: dict) -> str:
@@ -71,22 +77,14 @@ The choice is by {comparison['chosen_by']}; the test splits are reported, never 
 """ + "\n".join(rows) + "\n"
 
 
-REALNEWS = Path(__file__).parent / "realnews.json"  # written by `python -m benchmarks.realnews`
+def _this_models_result(result: dict | None, config: dict) -> dict | None:
+    """A result measured on this very model version, or None."""
+    return result if result is not None and result["model_version"] == config["model_version"] else None
 
 
-def _this_models_result(path: Path, config: dict) -> dict | None:
-    """A result file measured on this very model version, or None."""
-    if not path.exists():
-        return None
-    result = json.loads(path.read_text(encoding="utf-8"))
-    return result if result["model_version"] == config["model_version"] else None
-
-
-def _keys_section(config: dict) -> str:
+def _keys_section(config: dict, keys: dict | None) -> str:
     """F1 with parts of the articles taken away (`python -m models.keys`), when run on this model."""
-    from models.keys import KEYS
-
-    keys = _this_models_result(KEYS, config)
+    keys = _this_models_result(keys, config)
     if keys is None:
         return ""
     labels = list(keys["rows"][0]["f1"])
@@ -103,9 +101,9 @@ writers' habits should cost little; removing the content should cost much.
 """
 
 
-def _realnews_section(config: dict) -> str:
+def _realnews_section(config: dict, realnews: dict | None) -> str:
     """False flags on real web pages (`python -m benchmarks.realnews`), when run on this model."""
-    result = _this_models_result(REALNEWS, config)
+    result = _this_models_result(realnews, config)
     if result is None:
         return ""
     rows = "\n".join(f"| {label} | {m['positive']} | {m['flagged']} | {m['false_flags']} |"
@@ -251,12 +249,14 @@ stratified by label combination, whole stories only; never trained on, never use
 """
 
 
-def render_card(config: dict, metrics: dict, precision: str = "float32", chart: str | None = None) -> str:
+def render_card(config: dict, metrics: dict, precision: str = "float32", chart: str | None = None,
+                evidence: Evidence = Evidence()) -> str:
     """The card; precision is the encoder arithmetic the test-split numbers were measured at; chart
-    names the real test split's reliability chart beside the card, if one was written."""
+    names the real test split's reliability chart beside the card, if one was written; evidence
+    holds the analyses' results it quotes (models.analysis.results.card_evidence)."""
     rows = _metric_rows(config, metrics)
-    sectors = (_sector_section(config, metrics.get("sectors")) + _comparison_section(config)
-               + _keys_section(config) + _realnews_section(config))
+    sectors = (_sector_section(config, metrics.get("sectors")) + _comparison_section(config, evidence.comparison)
+               + _keys_section(config, evidence.keys) + _realnews_section(config, evidence.realnews))
     training = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in config["training"].items()
                          if k not in ("threshold_source", "cross_validated", "regularization_C"))
     rule = config.get("threshold_rule", "f1-best")

@@ -29,7 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
+from models.analysis.results import card_evidence
 from models.artifact import freeze_embeddings, read_heads, reproducible, round_to_storage, write_artifact
+from models.card import render_card
 from models.classifier import Classifier, split_sentences
 from models.dataset import Example
 from models.encoder import Encoder, ModelError, bf16_native
@@ -341,6 +343,7 @@ def _distill(teacher_path: Path, examples: list[Example], config: DistillConfig,
     run_facts = {"trained_at": datetime.now(UTC).replace(tzinfo=None).isoformat(),
                  "train_seconds": round(time.monotonic() - started, 1)}
     return write_artifact(models_dir, version, student_config, read_heads(teacher_path), metrics, student,
+                          card=render_card(student_config | run_facts, metrics, evidence=card_evidence()),
                           run_facts=run_facts)
 
 

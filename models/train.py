@@ -14,13 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from models.artifact import (  # latest_model and model_dir_or_exit lived here: still importable from here
-    STORAGE_FORMAT,
-    latest_model,  # noqa: F401
-    model_dir_or_exit,  # noqa: F401
-    reproducible,
-    write_artifact,
-)
+from models.analysis.results import card_evidence
+from models.artifact import STORAGE_FORMAT, reproducible, write_artifact
+from models.card import render_card
 from models.classifier import Classifier
 from models.dataset import Example, data_sources, label_counts, snapshot_hash
 from models.encoder import Encoder
@@ -59,10 +55,6 @@ class TrainConfig:
     # one written example (`python -m models.compare`: 4x had the best mean cross-validated real-train
     # F1, 0.836 against 0.833 at 2x and 0.831 at 1x: the weight matters little)
     real_weight: float = 4.0
-
-    @classmethod
-    def from_json(cls, path: Path) -> TrainConfig:
-        return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
 
 
 def set_seed(seed: int) -> None:
@@ -317,4 +309,6 @@ def _train(examples: list[Example], config: TrainConfig, models_dir: Path, progr
     heads = {"coef": coef, "intercept": intercept,
              "sector_coef": sector_coef, "sector_intercept": sector_intercept}
     return write_artifact(models_dir, version, card_facts, heads, metrics,
-                          encoder.model if config.method == FINETUNE else None, run_facts=run_facts)
+                          encoder.model if config.method == FINETUNE else None,
+                          card=render_card(card_facts | run_facts, metrics, evidence=card_evidence()),
+                          run_facts=run_facts)

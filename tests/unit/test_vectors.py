@@ -3,7 +3,7 @@ what it has instead of encoding it again."""
 
 import numpy as np
 
-from models.compare import pool
+from models.analysis.compare import pool
 from models.encoder import Encoder
 from models.vectors import documents, window_vectors
 

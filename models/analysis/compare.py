@@ -1,0 +1,162 @@
+"""What helps on real news: training data mixes, window pooling and encoders, measured on the real
+test split (the written split beside it), chosen by cross-validation on the real training articles.
+
+Usage: python -m models.compare [--finetuned ENCODER_DIR] [--cache DIR]   (writes models/comparison.json)
+
+Every variant is a logistic head per label on document vectors, fitted and thresholded exactly as
+`newsmon train` does (models.train.fit_heads: C and thresholds from 5-fold out-of-fold F1 on the
+real training articles, folds grouped by story). The encoder's window vectors are computed once and
+cached (--cache, default data/cache/vectors, where `newsmon train` keeps them too), so each variant costs seconds:
+- data: written only / real only / both / both with each real article weighted 2x and 4x;
+- pooling of an article's windows: token-weighted mean (production), element-wise max, first window;
+- encoder: the frozen MiniLM, and with --finetuned a fine-tuned encoder directory (its vectors under
+  the same heads; see benchmarks/README.md for how the fine-tuned one was trained and measured).
+
+The choice is the variant with the best mean cross-validated F1 on the real training articles;
+the test splits are reported, never used to choose. The model card shows the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from models.analysis.results import COMPARISON, write_result
+from models.dataset import Example, load_examples, snapshot_hash
+from models.metrics import binary_metrics
+from newsmon.domain import LABELS
+
+POOLINGS = {"mean": "token-weighted mean of windows", "max": "element-wise max of windows", "first": "first window"}
+DATA_MIXES = (("written", 1.0), ("real", 1.0), ("both", 1.0), ("both", 2.0), ("both", 4.0))
+
+
+def _window_cache(encoder_location: str, examples: list[Example], max_length: int, max_chunks: int,
+                  cache: Path, normalize: bool, progress) -> dict[str, np.ndarray]:
+    """Window vectors of every example (owner, token count), from the cache (models.vectors) where
+    this encoder and reading budget read them before."""
+    from models.encoder import Encoder
+    from models.vectors import window_vectors
+
+    progress(f"window vectors of {len(examples)} articles from {encoder_location} (cache: {cache})")
+    encoder = Encoder(encoder_location, max_length=max_length, normalize=normalize)
+    found = window_vectors(encoder, [e.title for e in examples], [e.text for e in examples], max_chunks, cache)
+    return {"vectors": found.vectors, "owner": found.owner, "lengths": found.lengths}
+
+
+def pool(windows: dict[str, np.ndarray], documents: int, how: str, normalize: bool = True) -> np.ndarray:
+    """Document vectors from window vectors: token-weighted mean (as models.encoder.Encoder.pool),
+    element-wise max, or the first window."""
+    vectors, owner, lengths = windows["vectors"], windows["owner"], windows["lengths"].astype(np.float32)
+    docs = np.zeros((documents, vectors.shape[1]), dtype=np.float32)
+    if how == "mean":
+        np.add.at(docs, owner, vectors * lengths[:, None])
+        if not normalize:
+            docs /= np.clip(np.bincount(owner, weights=lengths, minlength=documents), 1, None)[:, None]
+    elif how == "max":
+        docs[:] = -np.inf
+        np.maximum.at(docs, owner, vectors)
+    elif how == "first":
+        first = np.unique(owner, return_index=True)[1]
+        docs[owner[first]] = vectors[first]
+    else:
+        raise ValueError(f"unknown pooling {how!r}")
+    if normalize:
+        docs /= np.clip(np.linalg.norm(docs, axis=1, keepdims=True), 1e-9, None)
+    return docs
+
+
+def _scores(x: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-(x @ coef.T + intercept)))
+
+
+def _split_metrics(rows: list[Example], scores: np.ndarray, thresholds: dict[str, float]) -> dict:
+    return {label: binary_metrics(np.asarray([r.labels[label] for r in rows]), scores[:, j] >= thresholds[label])
+            for j, label in enumerate(LABELS)}
+
+
+def variant(x: np.ndarray, examples: list[Example], data: str, real_weight: float, config) -> dict:
+    """Fit the heads on the chosen training rows (models.train.fit_heads) and measure: the
+    cross-validated F1 on the real training articles (for written-only training, whose folds hold
+    no real article, its scores of them: they are all unseen), and the two test splits."""
+    from models.train import fit_heads
+
+    index = {"written": lambda e: e.source == "written", "real": lambda e: e.source != "written",
+             "both": lambda e: True}[data]
+    train = [i for i, e in enumerate(examples) if e.split == "train" and index(e)]
+    rows = [examples[i] for i in train]
+    coef, intercept, thresholds, details = fit_heads(x[train], rows, replace(config, real_weight=real_weight))
+    real_train = [i for i, e in enumerate(examples) if e.split == "train" and e.source != "written"]
+    if data == "written":
+        cv = _split_metrics([examples[i] for i in real_train], _scores(x[real_train], coef, intercept), thresholds)
+    else:
+        cv = details["cross_validated"]
+    out = {"cv_real_train": cv, "thresholds": thresholds, "regularization_C": details["regularization_C"]}
+    for name, real in (("real_test", True), ("written_test", False)):
+        test = [i for i, e in enumerate(examples) if e.split == "test" and (e.source != "written") == real]
+        out[name] = _split_metrics([examples[i] for i in test], _scores(x[test], coef, intercept), thresholds)
+    return out
+
+
+def compare(finetuned: list[Path], cache: Path, progress=print) -> dict:
+    from models.realnews import default_corpus_dir
+    from models.train import TrainConfig
+
+    corpus = default_corpus_dir()
+    if corpus is None:
+        raise SystemExit("error: no real-news corpus at ../shared/realnews: the comparison needs it")
+    examples = load_examples(extra_data=corpus)
+    config = TrainConfig()
+    rows = []
+    encoders = [("frozen", config.base_model, True)] + [("fine-tuned", str(path), False) for path in finetuned]
+    for kind, location, normalize in encoders:
+        windows = _window_cache(location, examples, config.max_length, config.max_chunks, cache, normalize, progress)
+        poolings = POOLINGS if kind == "frozen" else {"mean": POOLINGS["mean"]}
+        for how in poolings:
+            x = pool(windows, len(examples), how, normalize)
+            mixes = DATA_MIXES if (kind, how) == ("frozen", "mean") else (("both", 1.0),)
+            for data, weight in mixes:
+                started = time.monotonic()
+                result = variant(x, examples, data, weight, config)
+                name = (f"{kind} {Path(location).name if kind != 'frozen' else config.base_model}, {POOLINGS[how]}, "
+                        + {"written": "written only", "real": "real only", "both": "written + real"}[data]
+                        + (f" (real weighted {weight:g}x)" if data == "both" and weight != 1.0 else ""))
+                row = {"name": name, "encoder": kind, "encoder_location": location if kind != "frozen" else None,
+                       "pooling": how, "data": data, "real_weight": weight,
+                       "seconds": round(time.monotonic() - started, 1)} | result
+                f1 = {k: " / ".join(f"{m['f1']:.3f}" for m in result[k].values())
+                      for k in ("cv_real_train", "real_test")}
+                progress(f"{name}: CV real-train F1 {f1['cv_real_train']}, real test F1 {f1['real_test']}")
+                rows.append(row)
+    winner = max(rows, key=lambda r: np.mean([m["f1"] for m in r["cv_real_train"].values()]))
+    return {"data_snapshot": snapshot_hash(examples),
+            "real_test_examples": sum(e.split == "test" and e.source != "written" for e in examples),
+            "written_test_examples": sum(e.split == "test" and e.source == "written" for e in examples),
+            "real_train_examples": sum(e.split == "train" and e.source != "written" for e in examples),
+            "chosen_by": "mean cross-validated F1 on the real training articles (5 folds grouped by story)",
+            "winner": winner["name"], "rows": rows}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m models.compare")
+    parser.add_argument("--finetuned", type=Path, action="append", default=[],
+                        help="a fine-tuned encoder directory to compare too (repeatable)")
+    parser.add_argument("--cache", type=Path, default=Path("data") / "cache" / "vectors",
+                        help="where window vectors are cached (newsmon train's frozen method reads the same)")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    for path in args.finetuned:
+        if not (path / "config.json").exists():
+            print(f"error: {path} is not an encoder directory (no config.json)", file=sys.stderr)
+            return 2
+    result = compare(args.finetuned, args.cache)
+    path = write_result(COMPARISON, result)
+    print(f"winner (by cross-validated real-train F1): {result['winner']}\nwritten {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
