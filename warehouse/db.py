@@ -193,12 +193,12 @@ def _redacted(url: str) -> str:
     return re.sub(r"(password=)\S+", r"\1***", url)
 
 
-def open_target(target: str | Path, *, read_only: bool = False, create: bool = False, lock_timeout: float = 0.0,
+def open_target(target: str | Path, *, create: bool = True, read_only: bool = False, lock_timeout: float = 0.0,
                 data_path: str | None = None,
                 on_wait: Callable[[str], None] | None = None) -> duckdb.DuckDBPyConnection:
-    """A connection to the warehouse, whichever backend the target names. It never creates one
-    unless create (only `newsmon db migrate` does): a task on a worker that lacks the file, or a
-    typo in the URL, fails in one line instead of starting a new, empty warehouse there."""
+    """A connection to the warehouse, whichever backend the target names. create=False for every
+    step: only `newsmon db migrate` creates a warehouse, so a task on a worker that lacks the file,
+    or a typo in the URL, fails in one line instead of starting a new, empty warehouse there."""
     if is_lake(target):
         return connect_lake(str(target), data_path=data_path, read_only=read_only, create=create)
     if not create and not read_only and not Path(target).exists():

@@ -97,7 +97,7 @@ def test_a_ducklake_on_postgres_keeps_its_data_files_in_the_bucket(aws, postgres
     data_path = f"{bucket}/warehouse/"
     # a worker's write open finds no lake there: one line, and nothing made in the catalog database
     with pytest.raises(WarehouseError, match=r"^no DuckLake at .*: create it once with `newsmon db migrate`$"):
-        open_target(url, data_path=data_path)
+        open_target(url, data_path=data_path, create=False)
     import psycopg
 
     conninfo = dsn
@@ -115,7 +115,7 @@ def test_a_ducklake_on_postgres_keeps_its_data_files_in_the_bucket(aws, postgres
     parquet = [k for k in aws.keys("lake", "warehouse/") if k.endswith(".parquet")]
     assert parquet, "no data file in the bucket"
     # another process's view: attach without naming the data path (the catalog keeps it)
-    again = open_target(url)
+    again = open_target(url, create=False)
     check_current(again, url)
     assert again.execute("select count(*), count(distinct article_id) from articles").fetchone() == (50, 50)
     files = again.execute("select data_file from ducklake_list_files('lake', 'articles')").fetchall()

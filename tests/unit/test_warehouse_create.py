@@ -13,7 +13,7 @@ def test_a_write_open_of_a_missing_file_fails_and_creates_nothing(tmp_path: Path
     path = tmp_path / "data" / "newsmon.duckdb"
     with pytest.raises(WarehouseError, match=r"^no warehouse at .*newsmon\.duckdb: create it once with "
                                              r"`newsmon db migrate`$"):
-        open_target(path)
+        open_target(path, create=False)
     assert not path.exists() and not path.parent.exists()
 
 
@@ -25,7 +25,7 @@ def test_create_then_migrate_makes_a_current_warehouse(tmp_path: Path):
     migrate(con)
     check_current(con, str(path))
     con.close()
-    open_target(path).close()  # an existing file opens for writing as before
+    open_target(path, create=False).close()  # an existing file opens for writing as before
 
 
 def test_a_warehouse_behind_or_ahead_of_the_code_is_refused_not_migrated(tmp_path: Path):
@@ -45,11 +45,11 @@ def test_a_missing_ducklake_is_not_created_by_a_write_open(tmp_path: Path):
     catalog = tmp_path / "catalog.ducklake"
     url = f"ducklake:{catalog}"
     with pytest.raises(WarehouseError, match=r"^no DuckLake at .*: create it once with `newsmon db migrate`$"):
-        open_target(url, data_path=str(tmp_path / "files"))
+        open_target(url, data_path=str(tmp_path / "files"), create=False)
     assert not catalog.exists()
     lake = open_target(url, data_path=str(tmp_path / "files"), create=True)
     migrate(lake)
     lake.close()
-    lake = open_target(url, data_path=str(tmp_path / "files"))
+    lake = open_target(url, data_path=str(tmp_path / "files"), create=False)
     check_current(lake, url)
     lake.close()
