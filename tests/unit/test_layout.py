@@ -40,13 +40,106 @@ def test_libraries_do_not_import_each_other_or_dags():
 
 
 def test_only_pipeline_imports_the_libraries_from_newsmon():
+    pipeline = ROOT / "newsmon" / "pipeline"
     for path in _files("newsmon"):
-        if path.name == "pipeline.py":
+        if path.is_relative_to(pipeline):
             continue
         assert not _imports(path) & set(LIBRARIES), f"{path.relative_to(ROOT)} imports a library package"
 
 
 def test_no_heavy_imports_at_module_level_of_pipeline_cli_and_dags():
-    for path in [ROOT / "newsmon" / "pipeline.py", ROOT / "newsmon" / "cli.py", *_files("dags")]:
+    for path in [*_files("newsmon/pipeline"), ROOT / "newsmon" / "cli.py", *_files("dags")]:
         heavy = _imports(path, top_level_only=True) & set(HEAVY)
         assert not heavy, f"{path.relative_to(ROOT)} imports {heavy} at module level"
+
+
+def _module(path: Path, root: Path) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _runtime_imports(path: Path) -> list[ast.Import | ast.ImportFrom]:
+    """Every import statement, in functions too, but not under `if TYPE_CHECKING:`."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only = {id(node) for branch in ast.walk(tree)
+                   if isinstance(branch, ast.If) and "TYPE_CHECKING" in ast.unparse(branch.test)
+                   for statement in branch.body for node in ast.walk(statement)}
+    return [node for node in ast.walk(tree)
+            if isinstance(node, ast.Import | ast.ImportFrom) and id(node) not in typing_only]
+
+
+def _module_graph(package: Path) -> dict[str, set[str]]:
+    """Which of the package's modules each of its modules imports (a package's __init__ under the
+    package's name; `from pkg import mod` names the module mod)."""
+    files = {_module(path, package.parent): path for path in sorted(package.rglob("*.py"))}
+    graph = {}
+    for name, path in files.items():
+        here = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+        targets = set()
+        for node in _runtime_imports(path):
+            if isinstance(node, ast.Import):
+                wanted = [alias.name for alias in node.names]
+            else:
+                base = ".".join(here[:len(here) - node.level + 1] + [node.module or ""] if node.level
+                                else [node.module or ""]).rstrip(".")
+                wanted = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in files else base for alias in node.names]
+            for target in wanted:
+                while target and target not in files:
+                    target = target.rpartition(".")[0]
+                if target and target != name:
+                    targets.add(target)
+        graph[name] = targets
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while not component or component[-1] != node:
+                component.append(stack.pop())
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_cycles_inside_a_package():
+    """A module never needs, through any chain of imports (in functions too), a module that needs
+    it: each package's modules form layers that can be read bottom up."""
+    for package in (*LIBRARIES, "newsmon", "dags", "benchmarks", "tests"):
+        cycles = _cycles(_module_graph(ROOT / package))
+        assert not cycles, f"modules of {package} that import each other: {cycles}"
+
+
+def test_the_cycle_check_follows_imports_in_functions_and_skips_type_checking(tmp_path):
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    files = {"__init__.py": "", "sub/__init__.py": "",
+             "a.py": "from pkg import b\nfrom . import c\n",
+             "b.py": "def f():\n    from pkg.sub.d import g\n",
+             "sub/d.py": "from ..a import x\n",
+             "c.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import pkg.a\n",
+             "e.py": "import pkg.a\n"}
+    for name, text in files.items():
+        (package / name).write_text(text, encoding="utf-8")
+    assert _cycles(_module_graph(package)) == [["pkg.a", "pkg.b", "pkg.sub.d"]]
+    (package / "b.py").write_text("", encoding="utf-8")
+    assert _cycles(_module_graph(package)) == []

@@ -1,0 +1,55 @@
+"""A day's health: too many failed crawls, or a source broken, turns the run red."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from newsmon.config import Settings
+from newsmon.pipeline.common import PipelineError
+from newsmon.pipeline.store import warehouse
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    run_id: str
+    sources: int
+    failed: list[tuple[str, str]]  # (source, error) of this run's failed crawls
+    broken: list[tuple[str, str]]  # (source, last error) of sources whose last 3 runs saw nothing
+    max_failed_share: float
+
+    @property
+    def ok(self) -> bool:
+        return not self.broken and len(self.failed) <= self.max_failed_share * self.sources
+
+    def message(self) -> str:
+        """What went wrong, one source a line with its last error (each cut to one short line)."""
+        lines = []
+        if len(self.failed) > self.max_failed_share * self.sources:
+            lines.append(f"run {self.run_id}: {len(self.failed)} of {self.sources} sources failed "
+                         f"(more than {self.max_failed_share:.0%}):")
+            lines += [f"  {name}: {_short(error)}" for name, error in self.failed]
+        if self.broken:
+            lines.append(f"{len(self.broken)} source(s) broken (their last 3 runs saw nothing):")
+            lines += [f"  {name}: {_short(error)}" for name, error in self.broken]
+        return "\n".join(lines) or f"run {self.run_id}: {self.sources - len(self.failed)} of {self.sources} sources ok"
+
+
+def _short(error: str | None, limit: int = 200) -> str:
+    text = " ".join((error or "no error recorded").split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def check_health(settings: Settings, run_id: str) -> HealthReport:
+    """The day's crawls against NEWSMON_ALERT__MAX_FAILED_SHARE, and the sources source_health
+    calls broken; raise PipelineError with the report's message when the day went wrong."""
+    with warehouse(settings, read_only=True) as con:
+        runs = con.execute("select source, ok, error from crawl_runs where run_id = ? order by source",
+                           [run_id]).fetchall()
+        # only this day's sources: one removed from sources.yaml stays broken in the view forever
+        broken = con.execute("select source, last_error from source_health where broken and source in"
+                             " (select source from crawl_runs where run_id = ?) order by source", [run_id]).fetchall()
+    report = HealthReport(run_id=run_id, sources=len(runs), failed=[(s, e) for s, ok, e in runs if not ok],
+                          broken=broken, max_failed_share=settings.alert.max_failed_share)
+    if not report.ok:
+        raise PipelineError(report.message())
+    return report

@@ -1,0 +1,137 @@
+"""Warehouse connections for the steps (the writer, the read-only sandbox) and the readers snapshot
+the write steps publish."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+from newsmon.config import Settings
+from newsmon.pipeline.common import warn
+
+
+@contextmanager
+def warehouse(settings: Settings, *, read_only: bool = False, require_current: bool = True,
+              writable: Path | None = None, snapshot: bool = False):
+    """A connection to the warehouse, migrated when opened for writing; a read-only one is the
+    sandbox (warehouse.sandbox: it reads the warehouse and touches no other file, database or host,
+    except `writable`, one output path of newsmon's own) and must already be at the code's schema
+    version (unless require_current is False, as for ad-hoc SQL). snapshot (read-only only): the
+    readers' snapshot the write steps publish (publish_snapshot), when there is one."""
+    from warehouse.db import WarehouseError, applied_versions, migrate, migrations
+
+    target = reader_target(settings) if read_only and snapshot else None
+    con = open_read_only(settings, writable=writable, target=target) if read_only else _open(settings)
+    try:
+        if not read_only:
+            migrate(con)
+        elif require_current:
+            pending = sorted({m.version for m in migrations()} - set(applied_versions(con)))
+            if pending:
+                raise WarehouseError(f"warehouse {settings.warehouse_label} needs migrations {pending}: "
+                                     "run `newsmon db migrate`")
+        yield con
+    finally:
+        con.close()
+
+
+def _open(settings: Settings, *, read_only: bool = False):
+    """A connection to the configured backend: the DuckDB file (waiting a bounded time for another
+    process's lock) or the DuckLake named by NEWSMON_WAREHOUSE__URL."""
+    from warehouse.db import open_target
+
+    return open_target(settings.warehouse_path, read_only=read_only, lock_timeout=settings.warehouse.lock_timeout,
+                       data_path=settings.warehouse.data_path,
+                       on_wait=lambda message: print(message, file=sys.stderr))
+
+
+def open_read_only(settings: Settings, *, writable: Path | None = None, target: Path | None = None):
+    from warehouse.sandbox import open_sandbox
+
+    return open_sandbox(target or settings.warehouse_path, data_path=settings.warehouse.data_path,
+                        lock_timeout=settings.warehouse.lock_timeout, writable=writable,
+                        on_wait=lambda message: print(message, file=sys.stderr))
+
+
+def migrate_warehouse(settings: Settings) -> list[int]:
+    from warehouse.db import migrate
+
+    con = _open(settings)
+    try:
+        applied = migrate(con)
+        publish_snapshot(settings, con)  # readers check the schema version too
+        return applied
+    finally:
+        con.close()
+
+
+def migration_status(settings: Settings) -> list[tuple[int, str, bool]]:
+    """(version, name, applied) for every migration the code knows."""
+    from warehouse.db import applied_versions, migrations
+
+    with warehouse(settings, read_only=True, require_current=False) as con:
+        done = set(applied_versions(con))
+    return [(m.version, m.name, m.version in done) for m in migrations()]
+
+
+def snapshot_file(settings: Settings) -> Path | None:
+    """Where the write steps publish the readers' snapshot: beside the warehouse file
+    (data/newsmon.snapshot.duckdb); None on DuckLake, which readers attach read-only themselves."""
+    from warehouse.db import is_lake
+
+    if is_lake(settings.warehouse_path):
+        return None
+    live = Path(settings.warehouse_path)
+    return live.with_name(f"{live.stem}.snapshot.duckdb")
+
+
+def feedback_queue_dir(settings: Settings) -> Path:
+    """Feedback from the review app waiting for the next write step (warehouse.feedback_queue)."""
+    return settings.data_dir / "feedback-queue"
+
+
+def reader_target(settings: Settings) -> Path | None:
+    """What readers open: the snapshot when one has been published, else None (the writer's file)."""
+    path = snapshot_file(settings)
+    return path if path is not None and path.exists() else None
+
+
+def publish_snapshot(settings: Settings, con) -> Path | None:
+    """After a write step's commit, on its connection: store the review app's queued feedback, then
+    publish the readers' snapshot (warehouse.snapshot). Returns the snapshot (None on DuckLake)."""
+    from warehouse.db import write_transaction
+    from warehouse.feedback_queue import apply_queue, has_pending, remove
+    from warehouse.snapshot import publish_snapshot as publish
+
+    queue = feedback_queue_dir(settings)
+    if has_pending(queue):  # an empty queue takes no write lock (on DuckLake that is a new snapshot)
+        _, done = write_transaction(con, lambda: apply_queue(con, queue), on_retry=warn)
+        remove(done)
+    target = snapshot_file(settings)
+    return publish(con, target) if target is not None else None
+
+
+def publish_warehouse(settings: Settings) -> Path | None:
+    """Publish the readers' snapshot now (`newsmon db publish`; the write steps do it themselves)."""
+    with warehouse(settings) as con:
+        return publish_snapshot(settings, con)
+
+
+def read_existing(settings: Settings, read: Callable, default):
+    """read(con) on a read-only connection; default when there is no usable warehouse yet."""
+    from warehouse.db import WarehouseError, is_lake
+
+    if not is_lake(settings.warehouse_path) and not Path(settings.warehouse_path).exists():
+        return default
+    try:
+        con = _open(settings, read_only=True)
+    except WarehouseError:
+        return default
+    try:
+        return read(con)
+    except Exception:  # a warehouse from before these tables: nothing known yet
+        return default
+    finally:
+        con.close()
