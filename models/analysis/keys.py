@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from models.analysis.results import KEYS, write_result
 from models.artifact import model_dir_or_exit
+from models.base import ModelError
 from models.classifier import Classifier, split_sentences
 from models.dataset import Example, load_examples
 from models.metrics import prediction_f1
@@ -67,8 +68,12 @@ def measure(classifier: Classifier) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    path = model_dir_or_exit(args)
-    result = measure(Classifier.load(path))
+    try:
+        classifier = Classifier.load(model_dir_or_exit(args))
+    except ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    result = measure(classifier)
     written = write_result(KEYS, result)
     for row in result["rows"]:
         print(f"{row['variant']:28s} {row['kind']:18s} " + "  ".join(f"{k} {v:.3f}" for k, v in row["f1"].items()))
