@@ -2,10 +2,14 @@
 what it has instead of encoding it again."""
 
 import numpy as np
+import pytest
 
 from models.analysis.compare import pool
 from models.encoder import Encoder
 from models.vectors import documents, window_vectors
+
+# loads the packaged MiniLM: not in the fast lane (`make test-fast`)
+pytestmark = pytest.mark.slow
 
 TITLES = ["Harbour cranes now scheduled by a model", "Court orders app store opened", "Recipe: lemon cake"]
 TEXTS = ["The port says waits fell by a fifth after the rollout. " * 30, "Sideloading must be allowed.",
