@@ -37,14 +37,29 @@ def warehouse(settings: Settings, *, read_only: bool = False, require_current: b
         con.close()
 
 
-def _open(settings: Settings, *, read_only: bool = False):
+def _open(settings: Settings, *, read_only: bool = False, create: bool = True):
     """A connection to the configured backend: the DuckDB file (waiting a bounded time for another
-    process's lock) or the DuckLake named by NEWSMON_WAREHOUSE__URL."""
+    process's lock) or the DuckLake named by NEWSMON_WAREHOUSE__URL; create=False: only one that exists."""
     from warehouse.db import open_target
 
-    return open_target(settings.warehouse_path, read_only=read_only, lock_timeout=settings.warehouse.lock_timeout,
-                       data_path=settings.warehouse.data_path,
+    return open_target(settings.warehouse_path, create=create, read_only=read_only,
+                       lock_timeout=settings.warehouse.lock_timeout, data_path=settings.warehouse.data_path,
                        on_wait=lambda message: print(message, file=sys.stderr))
+
+
+def require_warehouse(settings: Settings) -> None:
+    """Fail in one line naming `newsmon db migrate` unless the warehouse exists and is at the code's
+    schema version; creates and migrates nothing. Every Airflow task that uses the warehouse calls it
+    first (newsmon.tasks): on several machines a task on a worker without the warehouse file, or
+    before the one `newsmon db migrate`, must not start an empty warehouse there or race the other
+    workers' migrations. (The one-machine steps, newsmon run and the CLI, still migrate as they open.)"""
+    from warehouse.db import check_current
+
+    con = _open(settings, create=False)
+    try:
+        check_current(con, settings.warehouse_label)
+    finally:
+        con.close()
 
 
 def open_read_only(settings: Settings, *, writable: Path | None = None, target: Path | None = None):
@@ -58,7 +73,7 @@ def open_read_only(settings: Settings, *, writable: Path | None = None, target: 
 def migrate_warehouse(settings: Settings) -> list[int]:
     from warehouse.db import migrate
 
-    con = _open(settings)
+    con = _open(settings, create=True)
     try:
         applied = migrate(con)
         publish_snapshot(settings, con)  # readers check the schema version too

@@ -53,3 +53,24 @@ def test_a_missing_ducklake_is_not_created_by_a_write_open(tmp_path: Path):
     lake = open_target(url, data_path=str(tmp_path / "files"), create=False)
     check_current(lake, url)
     lake.close()
+
+
+def test_a_task_on_a_worker_without_the_warehouse_fails_and_creates_nothing(tmp_path: Path):
+    """newsmon.pipeline.store.require_warehouse, which every warehouse task calls first."""
+    from newsmon.config import Settings
+    from newsmon.pipeline.store import migrate_warehouse, require_warehouse
+
+    settings = Settings(data_dir=tmp_path / "worker")
+    with pytest.raises(WarehouseError, match=r"^no warehouse at .*: create it once with `newsmon db migrate`$"):
+        require_warehouse(settings)
+    assert not (tmp_path / "worker").exists()
+    migrate_warehouse(settings)
+    require_warehouse(settings)
+    con = open_target(settings.warehouse_path, create=False)
+    con.execute("delete from schema_migrations where version = (select max(version) from schema_migrations)")
+    con.close()
+    with pytest.raises(WarehouseError, match=r"needs migrations \[\d+\]: run `newsmon db migrate`$"):
+        require_warehouse(settings)
+    con = open_target(settings.warehouse_path, create=False)
+    assert len(con.execute("select * from schema_migrations").fetchall()) == len(migrations()) - 1  # not migrated
+    con.close()
