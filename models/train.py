@@ -79,28 +79,45 @@ def story_folds(rows: list[Example], folds: int, seed: int) -> np.ndarray:
     return fold
 
 
+def _head(c: float):
+    """One label's (or sector's) logistic head, unfitted."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
+
+
+def _stratified_splits(x: np.ndarray, y: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    from sklearn.model_selection import StratifiedKFold
+
+    return list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(x, y))
+
+
+def _out_of_fold(x: np.ndarray, y: np.ndarray, splits: list[tuple[np.ndarray, np.ndarray]], c: float,
+                 weights: np.ndarray | None = None) -> np.ndarray:
+    """Each row's probability from a head fitted on the other folds (weights weigh rows in the fit)."""
+    oof = np.zeros(len(y))
+    for fit_idx, held_idx in splits:
+        model = _head(c)
+        model.fit(x[fit_idx], y[fit_idx], sample_weight=None if weights is None else weights[fit_idx])
+        oof[held_idx] = model.predict_proba(x[held_idx])[:, 1]
+    return oof
+
+
 def _fit_label(x: np.ndarray, y: np.ndarray, seed: int, folds: int, *, fold: np.ndarray | None = None,
                weights: np.ndarray | None = None, judged: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """Choose C by cross-validated F1 on the judged rows (all by default); return it and the
     out-of-fold probabilities. fold gives each row's fold (else stratified folds of y); weights
     weigh rows in the fit."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold
-
     from models.metrics import binary_metrics
 
     if fold is None:
-        splits = list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(x, y))
+        splits = _stratified_splits(x, y, folds, seed)
     else:
         splits = [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(folds)]
     judged = np.ones(len(y), dtype=bool) if judged is None else judged
     best_c, best_f1, best_oof = _C_GRID[0], -1.0, np.zeros(len(y))
     for c in _C_GRID:
-        oof = np.zeros(len(y))
-        for fit_idx, held_idx in splits:
-            model = LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
-            model.fit(x[fit_idx], y[fit_idx], sample_weight=None if weights is None else weights[fit_idx])
-            oof[held_idx] = model.predict_proba(x[held_idx])[:, 1]
+        oof = _out_of_fold(x, y, splits, c, weights)
         truth, scores = y[judged], oof[judged]
         f1 = binary_metrics(truth, scores >= best_threshold(truth, scores))["f1"]
         if f1 > best_f1:
@@ -119,23 +136,15 @@ def _fit_sectors(x: np.ndarray, rows: list[Example], seed: int,
     Sectors are tags an article is substantially about, several at once or none: a trained
     one-vs-rest head learns that from the tagged examples, where matching against sector names
     fires on passing mentions (a chatbot story that names a bank is not about finance)."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold
-
     tags = [s for s in SECTORS if sum(s in r.sectors for r in rows) >= _MIN_SECTOR_EXAMPLES]
     coef = np.zeros((len(tags), x.shape[1]), dtype=np.float32)
     intercept = np.zeros(len(tags), dtype=np.float32)
     thresholds = {}
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for j, sector in enumerate(tags):
         y = np.asarray([int(sector in r.sectors) for r in rows])
-        oof = np.zeros(len(y))
-        for fit_idx, held_idx in splitter.split(x, y):
-            model = LogisticRegression(C=_SECTOR_C, class_weight="balanced", max_iter=2000)
-            model.fit(x[fit_idx], y[fit_idx])
-            oof[held_idx] = model.predict_proba(x[held_idx])[:, 1]
+        oof = _out_of_fold(x, y, _stratified_splits(x, y, folds, seed), _SECTOR_C)
         thresholds[sector] = best_threshold(y, oof)
-        model = LogisticRegression(C=_SECTOR_C, class_weight="balanced", max_iter=2000)
+        model = _head(_SECTOR_C)
         model.fit(x, y)
         coef[j], intercept[j] = model.coef_[0], model.intercept_[0]
     return tags, coef, intercept, thresholds
@@ -160,8 +169,6 @@ def fit_heads(x: np.ndarray, rows: list[Example], config: TrainConfig,
     cross-validated F1. With real articles among the rows, the folds are grouped by story, real
     articles weigh config.real_weight in the fit, and C and the thresholds are chosen on the real
     articles' out-of-fold scores alone (the text the model must work on); else on every row's."""
-    from sklearn.linear_model import LogisticRegression
-
     from models.metrics import binary_metrics
 
     y = _truth(rows)
@@ -177,7 +184,7 @@ def fit_heads(x: np.ndarray, rows: list[Example], config: TrainConfig,
     for j, label in enumerate(LABELS):
         progress(f"fitting the {label} head")
         c, oof = _fit_label(x, y[:, j], config.seed, config.folds, fold=fold, weights=weights, judged=judged)
-        model = LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
+        model = _head(c)
         model.fit(x, y[:, j], sample_weight=weights)
         coef[j], intercept[j] = model.coef_[0], model.intercept_[0]
         mask = real if real.any() else np.ones(len(rows), dtype=bool)
