@@ -3,9 +3,10 @@
 
 Usage: python -m benchmarks.web [--size 1000000] [--load 20000] [--rate 20] [--keep DIR]
 
-A warehouse of --size synthetic articles (the warehouse benchmark's generator and enrichment: 50
-sources, 52 weeks, one model's scores, a sector and a story each, the full-text index) is built once
-and its snapshot published. Then, each on a fresh copy of that warehouse:
+A warehouse of --size synthetic articles (the warehouse benchmark's articles, made inside DuckDB by
+benchmarks.warehouse.generate_articles, and its enrichment: 50 sources, 52 weeks, one model's
+scores, a sector and a story each, the full-text index) is built once and its snapshot published.
+Then, each on a fresh copy of that warehouse (--pages-only: the page render times alone):
   1. `newsmon load` of --load new articles with no app running (the load's own time);
   2. `newsmon serve` answering --rate requests a second (week, trends, search, article, sources in
      turn) with no load: the app's own latency;
@@ -35,10 +36,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.warehouse import _enrich, write_staging
+from benchmarks.warehouse import _enrich, generate_articles, write_staging
 from tests.servers import free_port
-from warehouse.db import connect, migrate, write_transaction
-from warehouse.load import upsert_articles
+from warehouse.db import connect, migrate
 from warehouse.search import rebuild_index
 from warehouse.snapshot import publish_snapshot
 
@@ -49,12 +49,9 @@ def build(data: Path, size: int, load: int) -> str:
     """The base warehouse and its snapshot under data/, and a staging run of `load` new articles;
     returns the busiest ISO week (the week page's)."""
     data.mkdir(parents=True)
-    staging = data.parent / "base-staging"
-    staging.mkdir()
-    paths = write_staging(staging, size)
     con = connect(data / "newsmon.duckdb")
     migrate(con)
-    write_transaction(con, lambda: upsert_articles(con, paths))
+    generate_articles(con, size)  # set-based in DuckDB: 1M articles in a minute, not staging files
     _enrich(con)
     con.execute("insert into sources select distinct source, 'https://' || source || '.example/', [], [], [], true"
                 " from articles")
@@ -63,7 +60,6 @@ def build(data: Path, size: int, load: int) -> str:
     week = con.execute("select strftime(published_at, '%G-W%V') from articles group by 1 order by count(*) desc,"
                        " 1 desc limit 1").fetchone()[0]
     con.close()
-    shutil.rmtree(staging)
     run = data / "staging" / RUN_ID
     run.mkdir(parents=True)
     for path in write_staging(run, load, seed=29):  # new ids: the generator numbers from 0, so shift them
@@ -84,11 +80,14 @@ def fresh_copy(base: Path, target: Path) -> None:
     shutil.copytree(base, target, symlinks=True)
 
 
+LOCK_TIMEOUT = 120  # seconds a load waits for the file beside a --live app before it gives up (--lock-timeout)
+
+
 def env_for(data: Path) -> dict:
     sources = data / "sources.yaml"
     sources.write_text("sources: []\n", encoding="utf-8")
     return {**os.environ, "NEWSMON_DATA_DIR": str(data), "NEWSMON_SOURCES_FILE": str(sources),
-            "NEWSMON_WAREHOUSE__LOCK_TIMEOUT": "120"}
+            "NEWSMON_WAREHOUSE__LOCK_TIMEOUT": str(LOCK_TIMEOUT)}
 
 
 def timed_load(data: Path) -> float | str:
@@ -171,14 +170,28 @@ def _seconds(value: float | str) -> str:
     return value if isinstance(value, str) else f"{value:.1f}"
 
 
+def _render_table(console: Console, renders: dict, size: int, snapshot_mib: float, week: str) -> None:
+    table = Table("page", "first view: server (ms)", "end to end (ms)", "again: server (ms)", "end to end (ms)",
+                  title=f"Review app pages at {size:,} articles (snapshot {snapshot_mib:,.0f} MiB), week {week};"
+                        " first view after a publish, then the median of 7 more")
+    for name, (first_server, first_total, server, total) in renders.items():
+        table.add_row(name, f"{first_server:.0f}", f"{1000 * first_total:.0f}", f"{server:.1f}", f"{1000 * total:.0f}")
+    console.print(table)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.web")
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--load", type=int, default=20_000)
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--idle-seconds", type=float, default=20.0)
+    parser.add_argument("--lock-timeout", type=int, default=LOCK_TIMEOUT,
+                        help="seconds a load waits for the writer's file beside the --live app")
+    parser.add_argument("--pages-only", action="store_true", help="measure page render times, not the load scenarios")
     parser.add_argument("--keep", type=Path, help="build (or reuse) the warehouse here instead of a temporary folder")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    global LOCK_TIMEOUT
+    LOCK_TIMEOUT = args.lock_timeout
     console = Console(width=160)
     with tempfile.TemporaryDirectory(prefix="newsmon-web-bench-") as tmp:
         root = args.keep or Path(tmp)
@@ -212,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
         threading.Timer(args.idle_seconds, stop.set).start()
         idle = summary(traffic(app, mix, args.rate, stop))
         app.stop()
+        if args.pages_only:
+            _render_table(console, renders, args.size, snapshot_mib, week)
+            return 0
 
         fresh_copy(base, work)
         alone = timed_load(work)
@@ -235,12 +251,7 @@ def main(argv: list[str] | None = None) -> int:
             window = [r for r in holder["r"] if r[0] >= 2 - 0.01]
             rows[live] = (loaded, summary(window))
 
-    table = Table("page", "first view: server (ms)", "end to end (ms)", "again: server (ms)", "end to end (ms)",
-                  title=f"Review app pages at {args.size:,} articles (snapshot {snapshot_mib:,.0f} MiB), week {week};"
-                        " first view after a publish, then the median of 7 more")
-    for name, (first_server, first_total, server, total) in renders.items():
-        table.add_row(name, f"{first_server:.0f}", f"{1000 * first_total:.0f}", f"{server:.1f}", f"{1000 * total:.0f}")
-    console.print(table)
+    _render_table(console, renders, args.size, snapshot_mib, week)
     table = Table("scenario", "load (s)", "requests", "errors", "p50 (ms)", "p95 (ms)", "max (ms)",
                   title=f"newsmon load of {args.load:,} new articles beside the app at {args.rate:g} requests/s")
     table.add_row("load alone", _seconds(alone), "", "", "", "", "")

@@ -1,9 +1,17 @@
 """What the review app reads (newsmon.web), from the published snapshot through the read-only sandbox,
 and the one thing it writes: feedback, judged against the snapshot and queued for the writer
-(warehouse.feedback_queue). Every query is a named one under queries/; the app runs no other SQL."""
+(warehouse.feedback_queue). Every query is a named one under queries/; the app runs no other SQL
+(but, on DuckLake, building its in-memory search index).
+
+On DuckLake there is no snapshot file: the lake is attached read-only in the sandbox, and each
+statement reads the lake's newest snapshot (a writer's commit is a new one; readers take no lock).
+What was read is cached per lake snapshot id. DuckLake keeps no full-text index, so the first
+search of a lake snapshot copies title and text into an in-memory database and indexes them there
+(as warehouse.search does per search); searches then read that index, the lake for the rest."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from collections import OrderedDict
@@ -13,13 +21,17 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import WarehouseError, load_query
+from warehouse.db import LAKE_ALIAS, WarehouseError, is_lake, load_query
 from warehouse.feedback import judge_feedback
 from warehouse.feedback_queue import enqueue, latest, pending
 from warehouse.sandbox import open_sandbox
-from warehouse.search import has_index
+from warehouse.search import INDEX_SCHEMA, has_index
 
 SEARCH_PAGE = 20
+# views read whole by the digest's week queries (each filters their rows by week): read once per
+# snapshot into memory, so the week page's queries and every other week's read them from there
+TREND_VIEWS = ("trend_weekly", "trend_by_sector")
+_SCRATCH_NAMES = itertools.count(1)  # in-memory databases of this process (unique per DuckDB instance)
 CACHE_ENTRIES = 512  # page reads kept per snapshot (weeks, searches, articles)
 
 # DuckDB keeps one database per path in a process, and the sandbox's settings can be made only once
@@ -34,11 +46,12 @@ class Review:
     snapshot (a new file at the path) the next call opens that one, and calls already running
     finish on the old one, which stays readable until they let go of it."""
 
-    def __init__(self, path: Path, queue: Path, *, opener: Callable[[Path], duckdb.DuckDBPyConnection] | None = None,
-                 keep_open: bool = True):
-        """keep_open False (reading the writer's own file): a connection per call, closed after it,
-        so that the file is held only while a page reads it."""
-        self.path = Path(path)
+    def __init__(self, path: Path | str, queue: Path, *,
+                 opener: Callable[[Path | str], duckdb.DuckDBPyConnection] | None = None, keep_open: bool = True):
+        """path: the snapshot link, the writer's file (keep_open False: a connection per call, closed
+        after it, so that the file is held only while a page reads it) or a DuckLake URL."""
+        self.lake = is_lake(path)
+        self.path = str(path) if self.lake else Path(path)
         self.keep_open = keep_open
         self.queue = Path(queue)
         self._opener = opener or (lambda p: open_sandbox(p))
@@ -52,6 +65,7 @@ class Review:
         self._live_lock = threading.Lock()
         self._live: duckdb.DuckDBPyConnection | None = None
         self._live_users = 0
+        self._scratch: list[str] = []  # DuckLake: in-memory databases (search index, trends), oldest first
 
     def _release_live(self) -> None:
         with self._live_lock:
@@ -61,6 +75,8 @@ class Review:
                 self._live = None
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
+        if self.lake:
+            return self._lake_cursor()
         # the snapshot path is a link to the newest copy (warehouse.snapshot), each copy its own
         # file; a publish unlinks the copy it replaces, so one resolved just before may be gone by
         # the time it is opened: then the link names a newer one, and that is read
@@ -95,6 +111,84 @@ class Review:
                 self._cache.clear()
             return self._con.cursor()
 
+    def _lake_cursor(self, search_path: str = f"{LAKE_ALIAS}.main") -> duckdb.DuckDBPyConnection:
+        """A cursor reading the lake (its tables found by name), noting the lake's newest snapshot:
+        a new one (a writer committed) clears what was cached."""
+        with self._lock:
+            if self._con is None:
+                self._con = self._opener(self.path)
+            cur = self._con.cursor()
+        try:
+            cur.execute(f"set search_path = '{search_path}'")
+            snapshot = cur.execute("select id from ducklake_current_snapshot(?)", [LAKE_ALIAS]).fetchone()[0]
+        except duckdb.Error as exc:
+            cur.close()
+            raise WarehouseError(f"cannot read the DuckLake: {str(exc).splitlines()[0]}") from None
+        with self._lock:
+            if self._key != ("lake", snapshot):
+                self._key = ("lake", snapshot)
+                self._cache.clear()
+        return cur
+
+    def _lake_index(self) -> str:
+        """The in-memory database holding the search index of the lake's current snapshot, built on
+        first use; the two newest are kept (a search may still read the previous one)."""
+        def build() -> str:
+            cur = self._lake_cursor()
+            try:
+                name = f"search_{next(_SCRATCH_NAMES)}"
+                cur.execute(f"attach if not exists ':memory:' as {name}")
+                cur.execute(f"create or replace table {name}.main.articles as"
+                            f" select article_id, title, text from {LAKE_ALIAS}.main.articles")
+                cur.execute(f"use {name}")
+                # the options of warehouse.search.rebuild_index, so a lake ranks as a DuckDB file does
+                cur.execute("pragma create_fts_index('articles', 'article_id', 'title', 'text',"
+                            " stemmer = 'english', stopwords = 'english', lower = 1, strip_accents = 1,"
+                            " overwrite = 1)")
+                cur.execute("use memory")
+                self._keep_scratch(cur, name)
+            except duckdb.Error as exc:
+                raise WarehouseError(f"cannot index the DuckLake for search: {str(exc).splitlines()[0]}") from None
+            finally:
+                cur.close()
+            return name
+
+        return self._cached(("lake index",), build)
+
+    def _keep_scratch(self, cur: duckdb.DuckDBPyConnection, name: str) -> None:
+        """On DuckLake (one connection throughout) keep the four newest in-memory databases: a
+        request may still read the previous snapshot's. A snapshot file's go with its connection."""
+        if not self.lake:
+            return
+        with self._lock:
+            self._scratch.append(name)
+            stale, self._scratch = self._scratch[:-4], self._scratch[-4:]
+        for old in stale:
+            cur.execute(f"detach database if exists {old}")
+
+    def _trends(self) -> str | None:
+        """The search path that finds TREND_VIEWS in memory, read whole from the current snapshot
+        (once per snapshot), and everything else in the snapshot; None reading the writer's file."""
+        if not self.keep_open:
+            return None
+
+        def build() -> str:
+            cur = self._cursor()
+            try:
+                base = cur.execute("select current_database()").fetchone()[0]
+                name = f"trends_{next(_SCRATCH_NAMES)}"
+                cur.execute(f"attach ':memory:' as {name} (read_write)")
+                for view in TREND_VIEWS:
+                    cur.execute(f'create table {name}.main.{view} as select * from "{base}".main.{view}')
+                self._keep_scratch(cur, name)
+            except duckdb.Error as exc:
+                raise WarehouseError(f"cannot read the trend views: {str(exc).splitlines()[0]}") from None
+            finally:
+                cur.close()
+            return f'{name}.main,"{base}".main'
+
+        return self._cached(("trends",), build)
+
     def _cached(self, key: tuple, compute: Callable[[], object]):
         """compute() once per snapshot (and key); always fresh when reading the writer's file."""
         if not self.keep_open:
@@ -121,15 +215,21 @@ class Review:
                         self._cache.popitem(last=False)
         return value
 
-    def _rows(self, name: str, params: list | dict | None = None) -> list[tuple]:
+    def _rows(self, name: str, params: list | dict | None = None, *, trends: bool = False) -> list[tuple]:
+        """The named query's rows; trends: with TREND_VIEWS read from memory (Review._trends)."""
+        search_path = self._trends() if trends else None
         cur = self._cursor()
         try:
+            if search_path:
+                cur.execute(f"set search_path = '{search_path}'")
             return cur.execute(load_query(name), params).fetchall()
         finally:
             cur.close()
 
-    def _records(self, name: str, params: list | dict | None = None) -> list[dict]:
-        cur = self._cursor()
+    def _records(self, name: str, params: list | dict | None = None, *, search: bool = False) -> list[dict]:
+        """The named query's rows as dicts; search: on DuckLake, with the lake's search index in reach."""
+        cur = (self._lake_cursor(f"{LAKE_ALIAS}.main,{self._lake_index()}.{INDEX_SCHEMA}") if search and self.lake
+               else self._cursor())
         try:
             result = cur.execute(load_query(name), params)
             columns = [d[0] for d in result.description]
@@ -138,6 +238,17 @@ class Review:
             cur.close()
 
     def snapshot_time(self) -> datetime | None:
+        if self.lake:
+            def read() -> datetime | None:
+                cur = self._cursor()
+                try:
+                    row = cur.execute("select snapshot_time from ducklake_snapshots(?) order by snapshot_id desc"
+                                      " limit 1", [LAKE_ALIAS]).fetchone()
+                finally:
+                    cur.close()
+                return row[0].astimezone().replace(tzinfo=None) if row and row[0] else None
+
+            return self._cached(("snapshot time",), read)
         try:
             return datetime.fromtimestamp(os.stat(self.path).st_mtime)
         except FileNotFoundError:
@@ -148,15 +259,24 @@ class Review:
     def weeks(self) -> list[str]:
         return self._cached(("weeks",), lambda: [week for week, _ in self._rows("review_weeks")])
 
-    def digest_rows(self, start: date, end: date, stories_per_label: int) -> dict:
-        """The digest queries' rows for a week (newsmon.digest.render.DigestRows' fields)."""
-        return self._cached(("digest", start, end, stories_per_label), lambda: {
-            "volume": self._rows("digest_counts", [start, end])[0],
-            "changes": self._rows("digest_changes", [start]),
-            "trend": self._rows("digest_trend", [start]),
-            "sectors": self._rows("digest_sectors", [start]),
-            "stories": self._rows("digest_stories", [start, end, stories_per_label]),
-        })
+    DIGEST_PARTS = ("volume", "changes", "trend", "sectors", "stories")
+
+    def digest_rows(self, start: date, end: date, stories_per_label: int,
+                    parts: tuple[str, ...] = DIGEST_PARTS) -> dict:
+        """The digest queries' rows for a week (newsmon.digest.render.DigestRows' fields; only `parts`).
+        Each query is cached on its own, so the trends page and the charts reuse what the week page
+        read."""
+        reads = {
+            "volume": (("digest_counts", start, end), lambda: self._rows("digest_counts", [start, end])[0]),
+            "changes": (("digest_changes", start), lambda: self._rows("digest_changes", [start], trends=True)),
+            "trend": (("digest_trend", start), lambda: self._rows("digest_trend", [start], trends=True)),
+            "sectors": (("digest_sectors", start), lambda: self._rows("digest_sectors", [start], trends=True)),
+        }
+        rows = {part: self._cached(*reads[part]) for part in parts if part in reads}
+        if "stories" in parts:
+            rows["stories"] = self._cached(("digest_stories", start, end, stories_per_label),
+                                           lambda: self._rows("digest_stories", [start, end, stories_per_label]))
+        return rows
 
     def filters(self) -> dict[str, list[str]]:
         def read() -> dict[str, list[str]]:
@@ -172,7 +292,7 @@ class Review:
                page: int = 1, per_page: int = SEARCH_PAGE) -> tuple[int, list[dict]]:
         """(matches over all pages, this page's rows), best match first (newest first without a query)."""
         query = (query or "").strip() or None
-        if query is not None:
+        if query is not None and not self.lake:
             cur = self._cursor()
             try:
                 if not has_index(cur):
@@ -181,19 +301,24 @@ class Review:
                 cur.close()
         params = {"query": query, "label": label, "sector": sector, "source": source, "since": since,
                   "until": until, "limit": per_page, "offset": (max(page, 1) - 1) * per_page}
-        rows = self._cached(("search", *params.items()), lambda: self._records("review_search", params))
+        rows = self._cached(("search", *params.items()), lambda: self._records("review_search", params, search=True))
         return (rows[0]["total"] if rows else 0), rows
 
     def article(self, article_id: str) -> dict | None:
-        found = self._records("review_article", [article_id])
-        if not found:
-            return None
-        article = found[0]
-        article["scores"] = self._records("review_article_scores", [article_id])
-        article["sectors"] = self._records("review_article_sectors", [article_id])
-        article["siblings"] = (self._records("review_story_siblings", [article["story_id"], article_id])
-                               if article["story_id"] else [])
-        return article
+        """The article page's reads, cached per snapshot like the others (its scores and sectors are
+        read by scanning those tables: their keys start with the article but are not only it)."""
+        def read() -> dict | None:
+            found = self._records("review_article", [article_id])
+            if not found:
+                return None
+            article = found[0]
+            article["scores"] = self._records("review_article_scores", [article_id])
+            article["sectors"] = self._records("review_article_sectors", [article_id])
+            article["siblings"] = (self._records("review_story_siblings", [article["story_id"], article_id])
+                                   if article["story_id"] else [])
+            return article
+
+        return self._cached(("article", article_id), read)
 
     def source_health(self) -> list[dict]:
         return self._cached(("sources",), lambda: self._records("review_source_health"))

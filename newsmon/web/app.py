@@ -96,15 +96,15 @@ def create_app(review, *, token: str | None = None, user: str = "web", stories_p
 
     def trends_page(request: Request) -> Response:
         week, start, end, weeks = chosen_week(request)
-        rows = review.digest_rows(start, end, 1)
-        context = digest_context(week, start, end, DigestRows(**rows))
+        rows = review.digest_rows(start, end, stories_per_label, parts=("volume", "changes", "trend", "sectors"))
+        context = digest_context(week, start, end, DigestRows(**rows, stories=[]))  # the page shows no stories
         return page(request, "trends.html.j2", weeks=weeks, **context)
 
     def chart(request: Request) -> Response:
         from newsmon.digest.chart import sector_chart, trend_chart
 
         week, start, end, _ = chosen_week(request)
-        rows = review.digest_rows(start, end, 1)
+        rows = review.digest_rows(start, end, 1, parts=("trend", "sectors"))
         with _CHART_LOCK:
             if request.path_params["name"] == "trend":
                 png = trend_chart(rows["trend"], f"Share of articles flagged, 12 weeks to {week}")

@@ -27,29 +27,48 @@ with members as (
 ),
 
 flags as (
+    -- flagged_articles' rows, read from its tables without its per-article sector lists: sorting those
+    -- for every flagged article was most of this query's time; only the new stories' are read below
     select
-        f.label,
-        coalesce(f.story_id, f.article_id) as story_id,
-        f.article_id,
-        f.score,
-        f.evidence,
-        f.sectors,
-        f.published_at
-    from flagged_articles as f
-    where f.published_at < $2::timestamp
+        c.label,
+        coalesce(st.story_id, a.article_id) as story_id,
+        a.article_id,
+        c.score,
+        c.evidence,
+        a.published_at
+    from classifications as c
+    join current_model as m using (model_version)
+    join articles as a using (article_id)
+    left join article_stories as st using (article_id)
+    where c.flagged and a.published_at < $2::timestamp
 ),
 
-story_flags as (
+new_stories as (
     select
         label,
         story_id,
         max(score) as max_score,
         arg_max(evidence, (score, article_id)) as evidence,
-        list_sort(list_distinct(flatten(list(sectors)))) as sectors,
         list(article_id order by published_at, article_id) as article_ids
     from flags
     group by label, story_id
     having min(published_at) >= $1::timestamp
+),
+
+story_sectors as (
+    -- the current model's sectors of the story's flagged articles, as flagged_articles gives them
+    select f.label, f.story_id, list_sort(list_distinct(list(s.sector))) as sectors
+    from flags as f
+    semi join new_stories as n using (label, story_id)
+    join article_sectors as s using (article_id)
+    join current_model as m on s.model_version = m.model_version
+    group by f.label, f.story_id
+),
+
+story_flags as (
+    select n.*, coalesce(t.sectors, []::varchar[]) as sectors
+    from new_stories as n
+    left join story_sectors as t using (label, story_id)
 ),
 
 story_members as (
