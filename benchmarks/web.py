@@ -80,14 +80,15 @@ def fresh_copy(base: Path, target: Path) -> None:
     shutil.copytree(base, target, symlinks=True)
 
 
-LOCK_TIMEOUT = 120  # seconds a load waits for the file beside a --live app before it gives up (--lock-timeout)
+# seconds a load waits for the file beside a --live app before it gives up (--lock-timeout)
+LOCK_TIMEOUT = {"seconds": 120}
 
 
 def env_for(data: Path) -> dict:
     sources = data / "sources.yaml"
     sources.write_text("sources: []\n", encoding="utf-8")
     return {**os.environ, "NEWSMON_DATA_DIR": str(data), "NEWSMON_SOURCES_FILE": str(sources),
-            "NEWSMON_WAREHOUSE__LOCK_TIMEOUT": str(LOCK_TIMEOUT)}
+            "NEWSMON_WAREHOUSE__LOCK_TIMEOUT": str(LOCK_TIMEOUT["seconds"])}
 
 
 def timed_load(data: Path) -> float | str:
@@ -185,13 +186,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load", type=int, default=20_000)
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--idle-seconds", type=float, default=20.0)
-    parser.add_argument("--lock-timeout", type=int, default=LOCK_TIMEOUT,
+    parser.add_argument("--lock-timeout", type=int, default=LOCK_TIMEOUT["seconds"],
                         help="seconds a load waits for the writer's file beside the --live app")
     parser.add_argument("--pages-only", action="store_true", help="measure page render times, not the load scenarios")
     parser.add_argument("--keep", type=Path, help="build (or reuse) the warehouse here instead of a temporary folder")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    global LOCK_TIMEOUT
-    LOCK_TIMEOUT = args.lock_timeout
+    LOCK_TIMEOUT["seconds"] = args.lock_timeout
     console = Console(width=160)
     with tempfile.TemporaryDirectory(prefix="newsmon-web-bench-") as tmp:
         root = args.keep or Path(tmp)
