@@ -56,24 +56,32 @@ def _comparison_section(config: dict, comparison: dict | None) -> str:
     def prf(m: dict) -> str:
         return f"{m['precision']:.3f} / {m['recall']:.3f} / {m['f1']:.3f}"
 
+    def held(row: dict) -> str:
+        block = row.get("heldout_fold")
+        return " / ".join(f"{m['average_precision']:.3f}" for m in block.values()) if block else "-"
+
     rows = []
     for row in comparison["rows"]:
         name = f"**{row['name']}** (chosen)" if row["name"] == comparison["winner"] else row["name"]
         real = row["real_test"]
-        rows.append(f"| {name} | {f1s(row['cv_real_train'])} | " + " | ".join(prf(m) for m in real.values())
+        cv = f1s(row["cv_real_train"]) if "cv_real_train" in row else "- (trained end to end)"
+        rows.append(f"| {name} | {cv} | {held(row)} | " + " | ".join(prf(m) for m in real.values())
                     + f" | {f1s(row['written_test'])} |")
     labels = list(comparison["rows"][0]["real_test"])
     stale = "" if comparison["data_snapshot"] == config["data_snapshot"] else (
         f" Measured on data snapshot `{comparison['data_snapshot']}`, not this model's.")
+    heldout = (f" The held-out fold is the {comparison['heldout_examples']} real training articles of the first "
+               "story fold, which fine-tuning never sees (head variants: heads fitted without them)."
+               if "heldout_examples" in comparison else "")
     return f"""
 ## What helps on real news
-`python -m models.compare`: every variant is the same logistic heads with C and thresholds from
+`python -m models.compare`: every head variant is the same logistic heads with C and thresholds from
 5-fold cross-validation on the {comparison['real_train_examples']} real training articles (folds grouped by story).
-The choice is by {comparison['chosen_by']}; the test splits are reported, never used to choose.{stale}
+The choice is by {comparison['chosen_by']}; the test splits are reported, never used to choose.{heldout}{stale}
 
-| variant | cross-validated real-train F1 ({' / '.join(labels)}) | """ + " | ".join(
+| variant | cross-validated real-train F1 ({' / '.join(labels)}) | held-out fold average precision | """ + " | ".join(
         f"real test {label} P / R / F1" for label in labels) + """ | written test F1 |
-|---|---|---|---|---|
+|---|---|---|---|---|---|
 """ + "\n".join(rows) + "\n"
 
 

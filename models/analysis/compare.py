@@ -1,7 +1,8 @@
 """What helps on real news: training data mixes, window pooling and encoders, measured on the real
 test split (the written split beside it), chosen by cross-validation on the real training articles.
 
-Usage: python -m models.compare [--finetuned ENCODER_DIR] [--cache DIR]   (writes models/comparison.json)
+Usage: python -m models.compare [--trained MODEL_DIR] [--finetuned ENCODER_DIR] [--cache DIR]
+       (writes models/comparison.json)
 
 Every variant is a logistic head per label on document vectors, fitted and thresholded exactly as
 `newsmon train` does (models.train.fit_heads: C and thresholds from 5-fold out-of-fold F1 on the
@@ -10,10 +11,17 @@ cached (--cache, default data/cache/vectors, where `newsmon train` keeps them to
 - data: written only / real only / both / both with each real article weighted 2x and 4x;
 - pooling of an article's windows: token-weighted mean (production), element-wise max, first window;
 - encoder: the frozen MiniLM, and with --finetuned a fine-tuned encoder directory (its vectors under
-  the same heads; see benchmarks/README.md for how the fine-tuned one was trained and measured).
+  the same heads);
+- with --trained, a model `newsmon train` wrote (NEWSMON_MODEL__METHOD=finetune: the encoder tuned
+  end to end with its own head), measured as it scores.
 
-The choice is the variant with the best mean cross-validated F1 on the real training articles;
-the test splits are reported, never used to choose. The model card shows the table.
+Every row is also measured on the held-out fold: the real training articles of the first
+story-grouped fold, which `newsmon train --method finetune` holds out of fine-tuning to set its
+thresholds; head variants are scored there by heads fitted without them. The choice: among head
+variants, the best mean cross-validated F1 on the real training articles; that one against each
+trained model, the best mean average precision on the held-out fold (threshold-free, since a
+trained model's thresholds come from that fold). The test splits are reported, never used to
+choose. The model card shows the table.
 """
 
 from __future__ import annotations
@@ -99,10 +107,76 @@ def variant(x: np.ndarray, examples: list[Example], data: str, real_weight: floa
     for name, real in (("real_test", True), ("written_test", False)):
         test = [i for i, e in enumerate(examples) if e.split == "test" and (e.source != "written") == real]
         out[name] = _split_metrics([examples[i] for i in test], _scores(x[test], coef, intercept), thresholds)
+    # the held-out fold: heads fitted without it (written-only heads never saw a real article)
+    held = heldout_rows(examples, config)
+    if data != "written":
+        from sklearn.linear_model import LogisticRegression
+
+        keep = set(held)
+        fit = [i for i in train if i not in keep]
+        weights = np.asarray([real_weight if examples[i].source != "written" else 1.0 for i in fit])
+        scores = np.zeros((len(held), len(LABELS)))
+        for j, label in enumerate(LABELS):
+            model = LogisticRegression(C=details["regularization_C"][label], class_weight="balanced", max_iter=2000)
+            model.fit(x[fit], [examples[i].labels[label] for i in fit], sample_weight=weights)
+            scores[:, j] = model.predict_proba(x[held])[:, 1]
+    else:
+        scores = _scores(x[held], coef, intercept)
+    out["heldout_fold"] = _heldout_metrics([examples[i] for i in held], scores, thresholds)
     return out
 
 
-def compare(finetuned: list[Path], cache: Path, progress=print) -> dict:
+def heldout_rows(examples: list[Example], config) -> list[int]:
+    """The real training articles of the first story-grouped fold of the training split: the ones
+    `newsmon train --method finetune` holds out of fine-tuning (models.train._train_finetuned), so
+    every variant, frozen or fine-tuned, can be measured on text its encoder and heads never saw."""
+    from models.train import story_folds
+
+    train = [i for i, e in enumerate(examples) if e.split == "train"]
+    fold = story_folds([examples[i] for i in train], config.folds, config.seed)
+    return [i for i, k in zip(train, fold, strict=True) if k == 0 and examples[i].source != "written"]
+
+
+def _heldout_metrics(rows: list[Example], scores: np.ndarray, thresholds: dict[str, float]) -> dict:
+    """F1 at the variant's thresholds and average precision (threshold-free: fair to a model whose
+    thresholds were chosen on this fold) on the held-out fold."""
+    from sklearn.metrics import average_precision_score
+
+    out = _split_metrics(rows, scores, thresholds)
+    for j, label in enumerate(LABELS):
+        out[label]["average_precision"] = round(float(average_precision_score(
+            [r.labels[label] for r in rows], scores[:, j])), 4)
+    return out
+
+
+def trained_row(path: Path, examples: list[Example], cache: Path, config, progress) -> dict:
+    """A model `newsmon train` wrote (e.g. NEWSMON_MODEL__METHOD=finetune), measured as it scores:
+    its own encoder, heads and thresholds, on the two test splits and the held-out fold."""
+    from models.classifier import Classifier
+
+    model = Classifier.load(path)
+    facts = model.config
+    held = heldout_rows(examples, config)
+    wanted = held + [i for i, e in enumerate(examples) if e.split == "test"]
+    rows = [examples[i] for i in wanted]
+    location = str(path / facts["encoder"]) if facts.get("encoder") else facts["base_model"]
+    windows = _window_cache(location, rows, facts["max_length"], facts["max_chunks"], cache,
+                            facts.get("normalize", True), progress)
+    scores = model.score_vectors(pool(windows, len(rows), "mean", facts.get("normalize", True)))
+    thresholds = facts["thresholds"]
+    out = {"name": f"{facts['method']} {path.name} (newsmon train), {POOLINGS['mean']}, written + real",
+           "encoder": facts["method"], "encoder_location": path.name, "pooling": "mean", "data": "both",
+           "real_weight": 1.0, "thresholds": thresholds,
+           "threshold_source": facts.get("training", {}).get("threshold_source")}
+    at = {i: k for k, i in enumerate(wanted)}
+    out["heldout_fold"] = _heldout_metrics([examples[i] for i in held], scores[[at[i] for i in held]], thresholds)
+    for name, real in (("real_test", True), ("written_test", False)):
+        test = [i for i, e in enumerate(examples) if e.split == "test" and (e.source != "written") == real]
+        out[name] = _split_metrics([examples[i] for i in test], scores[[at[i] for i in test]], thresholds)
+    return out
+
+
+def compare(finetuned: list[Path], cache: Path, progress=print, trained: tuple[Path, ...] = ()) -> dict:
     from models.realnews import default_corpus_dir
     from models.train import TrainConfig
 
@@ -132,12 +206,24 @@ def compare(finetuned: list[Path], cache: Path, progress=print) -> dict:
                       for k in ("cv_real_train", "real_test")}
                 progress(f"{name}: CV real-train F1 {f1['cv_real_train']}, real test F1 {f1['real_test']}")
                 rows.append(row)
-    winner = max(rows, key=lambda r: np.mean([m["f1"] for m in r["cv_real_train"].values()]))
+    frozen_best = max(rows, key=lambda r: np.mean([m["f1"] for m in r["cv_real_train"].values()]))
+    for path in trained:
+        row = trained_row(path, examples, cache, config, progress)
+        ap = " / ".join(f"{m['average_precision']:.3f}" for m in row["heldout_fold"].values())
+        progress(f"{row['name']}: held-out fold average precision {ap}")
+        rows.append(row)
+    # among head variants: cross-validated F1; against models trained end to end (whose thresholds
+    # come from the held-out fold itself): average precision on the held-out fold, threshold-free
+    finalists = [frozen_best] + [r for r in rows if "cv_real_train" not in r]
+    winner = max(finalists, key=lambda r: np.mean([m["average_precision"] for m in r["heldout_fold"].values()]))
     return {"data_snapshot": snapshot_hash(examples),
             "real_test_examples": sum(e.split == "test" and e.source != "written" for e in examples),
             "written_test_examples": sum(e.split == "test" and e.source == "written" for e in examples),
             "real_train_examples": sum(e.split == "train" and e.source != "written" for e in examples),
-            "chosen_by": "mean cross-validated F1 on the real training articles (5 folds grouped by story)",
+            "chosen_by": "among head variants, mean cross-validated F1 on the real training articles (5 folds "
+                         "grouped by story); that one against each model trained end to end, mean average "
+                         "precision on the real articles held out of fine-tuning (the first story fold)",
+            "heldout_examples": len(heldout_rows(examples, config)),
             "winner": winner["name"], "rows": rows}
 
 
@@ -147,12 +233,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="a fine-tuned encoder directory to compare too (repeatable)")
     parser.add_argument("--cache", type=Path, default=Path("data") / "cache" / "vectors",
                         help="where window vectors are cached (newsmon train's frozen method reads the same)")
+    parser.add_argument("--trained", type=Path, action="append", default=[],
+                        help="a model directory newsmon train wrote (e.g. method finetune), measured as it scores")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    for path in args.trained:
+        if not (path / "config.json").exists() or not (path / "heads.safetensors").exists():
+            print(f"error: {path} is not a model directory newsmon train wrote", file=sys.stderr)
+            return 2
     for path in args.finetuned:
         if not (path / "config.json").exists():
             print(f"error: {path} is not an encoder directory (no config.json)", file=sys.stderr)
             return 2
-    result = compare(args.finetuned, args.cache)
+    result = compare(args.finetuned, args.cache, trained=tuple(args.trained))
     path = write_result(COMPARISON, result)
     print(f"winner (by cross-validated real-train F1): {result['winner']}\nwritten {path}")
     return 0

@@ -1,0 +1,68 @@
+"""The comparison's held-out fold (models.analysis.compare): the real training articles that
+`newsmon train --method finetune` keeps out of fine-tuning, on which frozen head variants and
+trained models are set side by side; and the card's table that shows it."""
+
+import json
+
+import numpy as np
+
+from models import artifact
+from models.analysis.compare import _heldout_metrics, heldout_rows
+from models.card import Evidence, render_card
+from models.dataset import Example
+from models.train import TrainConfig, story_folds
+
+
+def _examples() -> list[Example]:
+    rows = []
+    for k in range(60):
+        labels = {"integration": int(k % 3 == 0), "decentralization": int(k % 4 == 0)}
+        rows.append(Example(id=f"w{k}", title=f"written {k}", text="text", labels=labels))
+    for k in range(80):
+        labels = {"integration": int(k % 2 == 0), "decentralization": int(k % 5 < 2)}
+        # two reports of each story, from two outlets
+        rows.append(Example(id=f"r{k}", title=f"real {k}", text="text", labels=labels, source="realnews",
+                            group=f"story{k // 2}", split="test" if k >= 70 else "train"))
+    return rows
+
+
+def test_the_held_out_fold_is_real_training_articles_of_whole_stories():
+    examples, config = _examples(), TrainConfig()
+    held = heldout_rows(examples, config)
+    assert held and all(examples[i].source != "written" and examples[i].split == "train" for i in held)
+    # the same fold the fine-tuning method holds out (story_folds over the training rows, fold 0)
+    train = [e for e in examples if e.split == "train"]
+    expected = {e.id for e, k in zip(train, story_folds(train, config.folds, config.seed), strict=True)
+                if k == 0 and e.source != "written"}
+    assert {examples[i].id for i in held} == expected
+    stories = {examples[i].story for i in held}
+    assert all(e.id in expected for e in train if e.story in stories)
+    assert 0.1 < len(held) / sum(e.source != "written" for e in train) < 0.35
+
+
+def test_held_out_average_precision_ranks_without_a_threshold():
+    rows = [Example(id=str(k), title="t", text="x", labels={"integration": k % 2, "decentralization": int(k < 2)})
+            for k in range(6)]
+    perfect = np.asarray([[0.9 if r.labels["integration"] else 0.1, 0.8 if r.labels["decentralization"] else 0.2]
+                          for r in rows])
+    out = _heldout_metrics(rows, perfect, {"integration": 0.95, "decentralization": 0.95})
+    # a threshold above every score flags nothing, yet the ranking is perfect
+    assert out["integration"]["f1"] == 0 and out["integration"]["average_precision"] == 1.0
+    out = _heldout_metrics(rows, 1 - perfect, {"integration": 0.5, "decentralization": 0.5})
+    assert out["integration"]["average_precision"] < 0.6
+
+
+def test_the_card_shows_the_held_out_column_and_a_model_trained_end_to_end():
+    shipped = artifact.shipped_model()
+    config = json.loads((shipped / "config.json").read_text(encoding="utf-8"))
+    metrics = json.loads((shipped / "metrics.json").read_text(encoding="utf-8"))
+    block = {label: {"precision": 0.5, "recall": 0.5, "f1": 0.5, "average_precision": 0.625}
+             for label in config["labels"]}
+    comparison = {"winner": "tuned", "data_snapshot": config["data_snapshot"], "real_train_examples": 7,
+                  "heldout_examples": 3, "chosen_by": "held-out average precision",
+                  "rows": [{"name": "heads", "cv_real_train": block, "heldout_fold": block, "real_test": block,
+                            "written_test": block},
+                           {"name": "tuned", "heldout_fold": block, "real_test": block, "written_test": block}]}
+    card = render_card(config, metrics, evidence=Evidence(comparison=json.loads(json.dumps(comparison))))
+    assert "held-out fold average precision" in card and "the 3 real training articles" in card
+    assert "| **tuned** (chosen) | - (trained end to end) | 0.625 / 0.625 |" in card
