@@ -92,16 +92,17 @@ def export(settings: Settings, destination: Path, *, fmt: str, since: datetime |
 
 def open_review(settings: Settings, *, live: bool = False):
     """The review app's reads (warehouse.review.Review) from the snapshot, published now if there is
-    none yet; live: from the writer's file, read-only (a load waits while a page reads it)."""
+    none yet; live: from the writer's file, read-only (a load waits while a page reads it). On
+    DuckLake from the lake itself, read-only: its readers take no lock, so there is no snapshot."""
     from warehouse.review import Review
 
+    if snapshot_file(settings) is None:
+        return Review(settings.warehouse_path, feedback_queue_dir(settings),
+                      opener=lambda target: open_read_only(settings, target=target))
     path = Path(settings.warehouse_path)
-    if snapshot_file(settings) is not None and not path.exists():
+    if not path.exists():
         raise PipelineError(f"warehouse not found at {path}: run `newsmon run` (or `make demo`) first")
     if not live:
-        if snapshot_file(settings) is None:
-            raise PipelineError("the review app reads a DuckDB warehouse's snapshot; "
-                                "a DuckLake warehouse is not supported yet")
         if reader_target(settings) is None:
             publish_warehouse(settings)
         path = snapshot_file(settings)
