@@ -25,7 +25,9 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import LAKE_ALIAS, WarehouseError, _config, _literal, _redacted, connect, is_lake
+from newsmon.domain import NewsmonError
+from warehouse.db import LAKE_ALIAS, WarehouseError, _config, _literal, _redacted, connect, is_lake, is_remote
+from warehouse.objects import configure_duckdb
 
 # what the read path itself needs: the fts macros of the search index call stem() from fts
 EXTENSIONS = ("fts",)
@@ -85,8 +87,15 @@ def _open_lake(url: str, *, data_path: str | None) -> duckdb.DuckDBPyConnection:
     try:
         for extension in LAKE_EXTENSIONS + (("postgres",) if ":postgres:" in url else ()):
             con.execute(f"load {extension}")
+        if data_path and is_remote(data_path):
+            # data files in a bucket: httpfs and the S3 secret; allowed_directories then admits the
+            # lake's own prefix only, like a local data path
+            configure_duckdb(con, data_path)
         con.execute(f"attach '{_literal(url)}' as {LAKE_ALIAS} ({', '.join([*options, 'read_only'])})")
         con.execute(f"use {LAKE_ALIAS}")
+    except NewsmonError:
+        con.close()
+        raise
     except duckdb.Error as exc:
         con.close()
         raise WarehouseError(f"cannot attach DuckLake {_redacted(url)}: {str(exc).splitlines()[0]}") from None

@@ -123,3 +123,12 @@ def test_a_ducklake_on_postgres_keeps_its_data_files_in_the_bucket(aws, postgres
     secrets = again.execute("select secret_string from duckdb_secrets()").fetchall()
     assert secrets and all(SECRET not in s[0] for s in secrets)
     again.close()
+    # a reader's sandbox reads the lake's own prefix in the bucket and nothing else there
+    from warehouse.sandbox import open_sandbox
+
+    reader = open_sandbox(url, data_path=data_path)
+    assert reader.execute("select count(*) from articles").fetchone() == (50,)
+    aws.make_bucket("elsewhere")
+    with pytest.raises(Exception, match="(?i)permission|access"):
+        reader.execute("select * from read_csv('s3://elsewhere/x.csv')").fetchall()
+    reader.close()
