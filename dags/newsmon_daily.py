@@ -59,60 +59,60 @@ def newsmon_daily():
     @setup
     def list_sources(params=None) -> list[str]:
         """Names of the enabled sources in sources.yaml, or the run's `sources` param."""
-        from newsmon import pipeline
+        from newsmon import tasks
         from newsmon.config import get_settings
 
-        return pipeline.sources_to_crawl(get_settings(), params["sources"])
+        return tasks.list_sources(get_settings(), params["sources"])
 
     @task
     def find_model() -> str:
         """The model that will score the day; fails at once, in one line, when there is none (never trains)."""
-        from newsmon import pipeline
+        from newsmon import tasks
         from newsmon.config import get_settings
 
-        return str(pipeline.ensure_model(get_settings(), train=False))
+        return tasks.find_model(get_settings())
 
     @task(pool=CRAWL_POOL, retries=2, retry_delay=timedelta(minutes=2), retry_exponential_backoff=2.0,
           execution_timeout=timedelta(minutes=30))
     def crawl_source(source: str, day: dict) -> dict:
         """Crawl one source's articles of the day into staging; a failing source is recorded, not raised."""
-        from newsmon import pipeline
+        from newsmon import tasks
         from newsmon.config import get_settings
 
-        return pipeline.crawl_named_source(get_settings(), source, run_id=day["run_id"], since=day["since"],
-                                           until=day["until"])
+        return tasks.crawl_source(get_settings(), source, run_id=day["run_id"], since=day["since"],
+                                  until=day["until"])
 
     @task(trigger_rule=TriggerRule.ALL_DONE, execution_timeout=timedelta(minutes=30), **WAREHOUSE_RETRIES)
     def load_staging(day: dict, params=None) -> dict:
         """Upsert the day's staging files into the warehouse; a crawl that left nothing is recorded as missing."""
-        from newsmon import pipeline
+        from newsmon import tasks
         from newsmon.config import get_settings
 
-        return pipeline.load_day(get_settings(), run_id=day["run_id"], only=params["sources"])
+        return tasks.load_staging(get_settings(), run_id=day["run_id"], only=params["sources"])
 
     @task(pool=WAREHOUSE_POOL, execution_timeout=timedelta(minutes=10))
     def check_health(day: dict, loaded: dict) -> str:
         """Fail the run when too many of the day's sources failed or one is broken, naming them."""
-        from newsmon import pipeline
+        from newsmon import tasks
         from newsmon.config import get_settings
 
-        return pipeline.check_health(get_settings(), day["run_id"]).message()
+        return tasks.check_health(get_settings(), day["run_id"])
 
     @task(execution_timeout=timedelta(minutes=60), **WAREHOUSE_RETRIES)
     def classify_articles(loaded: dict, model: str, params=None) -> int:
         """Score every article the current model has not scored yet."""
-        from newsmon import pipeline
+        from newsmon import tasks
         from newsmon.config import get_settings
 
-        return pipeline.classify_new(get_settings(), rescore=params["rescore"])
+        return tasks.classify_articles(get_settings(), rescore=params["rescore"])
 
     @task(outlets=[WAREHOUSE], execution_timeout=timedelta(minutes=30), **WAREHOUSE_RETRIES)
     def cluster_stories(scored: int) -> int:
         """Group the new articles into stories (the same news from several outlets)."""
-        from newsmon import pipeline
+        from newsmon import tasks
         from newsmon.config import get_settings
 
-        return pipeline.cluster_new(get_settings())
+        return tasks.cluster_stories(get_settings())
 
     day = resolve_day()
     sources = list_sources()

@@ -123,6 +123,29 @@ def _load_sources(path: Path | None):
     return load_sources(path or _settings().sources_file)
 
 
+@contextmanager
+def _run_bars():
+    """A bar per step of the daily run (the crawl's advancing per source, with its result line,
+    the classification's per batch); yields pipeline.run_daily's hooks."""
+    current: dict = {}
+
+    @contextmanager
+    def step(title: str, total: int | None):
+        with _progress() as progress:
+            current.update(progress=progress, task=progress.add_task(title, total=total))
+            yield
+
+    def on_result(result) -> None:
+        current["progress"].advance(current["task"])
+        _print_crawl_result(result)
+
+    def on_batch(done: int, total: int) -> None:
+        current["progress"].update(current["task"], completed=done, total=total)
+
+    yield {"progress": lambda m: err.print(f"[dim]{m}[/]"), "step": step, "on_result": on_result,
+           "on_batch": on_batch}
+
+
 @app.command()
 def run(
     run_date: Annotated[str | None, typer.Option("--date", help="Logical date of the run (YYYY-MM-DD); default today (UTC).")] = None,
@@ -136,16 +159,12 @@ def run(
     sources = _load_sources(sources_file)
     run_id = (_parse_date(run_date, "--date") or datetime.combine(_today(), datetime.min.time())).date().isoformat()
     since_at = _parse_date(since, "--since")
-    results = _crawl_with_progress(sources, run_id, since_at)
-    report = pipeline.load_run(settings, run_id, sources, results)
-    model = pipeline.model_for_run(settings, report.inserted, progress=lambda m: err.print(f"[dim]{m}[/]"))
-    scored = _classify_with_progress() if model else 0
-    with _progress() as progress:
-        progress.add_task("grouping articles into stories", total=None)
-        clustered = pipeline.cluster_new(settings)
-    ok = sum(r.ok for r in results)
-    out.print(f"run {run_id}: {ok}/{len(results)} sources ok, {report.read} articles staged "
-              f"({report.inserted} new), {scored} scored, {clustered} grouped into stories; "
+    with _run_bars() as hooks:
+        report = pipeline.run_daily(settings, run_id=run_id, sources=sources, since=since_at, **hooks)
+    ok = sum(r.ok for r in report.results)
+    load = report.load
+    out.print(f"run {run_id}: {ok}/{len(report.results)} sources ok, {load.read} articles staged "
+              f"({load.inserted} new), {report.scored} scored, {report.clustered} grouped into stories; "
               f"warehouse {settings.warehouse_label}", soft_wrap=True)
 
 

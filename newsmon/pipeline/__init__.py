@@ -17,7 +17,6 @@ from newsmon.pipeline.common import (
     warn,
 )
 from newsmon.pipeline.crawl import (
-    crawl_named_source,
     crawl_source,
     crawl_sources,
     enabled_source_names,
@@ -26,6 +25,7 @@ from newsmon.pipeline.crawl import (
 )
 from newsmon.pipeline.daily import (
     RunReport,
+    Step,
     run_daily,
 )
 from newsmon.pipeline.digest import (
@@ -36,7 +36,6 @@ from newsmon.pipeline.digest import (
     latest_article_week,
     render_digest_preview,
     send_digest,
-    send_weekly_digest,
 )
 from newsmon.pipeline.extract import (
     extract_files,
@@ -77,7 +76,6 @@ from newsmon.pipeline.readers import (
     search_articles,
 )
 from newsmon.pipeline.score import (
-    classify_new,
     classify_records,
     classify_warehouse,
     history_pending,
@@ -124,7 +122,6 @@ __all__ = [
     "crawl_sources",
     "enabled_source_names",
     "sources_to_crawl",
-    "crawl_named_source",
     "check_source",
     "LoadReport",
     "staged_results",
@@ -149,7 +146,6 @@ __all__ = [
     "classify_records",
     "classify_warehouse",
     "history_pending",
-    "classify_new",
     "cluster_new",
     "cluster_stories",
     "extract_files",
@@ -159,8 +155,8 @@ __all__ = [
     "DigestParts",
     "digest_parts",
     "render_digest_preview",
-    "send_weekly_digest",
     "send_digest",
     "RunReport",
+    "Step",
     "run_daily",
 ]

@@ -216,18 +216,3 @@ def sources_to_crawl(settings: Settings, names: Iterable[str] | None = None) -> 
     if unknown:
         raise PipelineError(f"unknown source(s) {', '.join(map(repr, unknown))}: not in {settings.sources_file}")
     return list(dict.fromkeys(names))
-
-
-def crawl_named_source(settings: Settings, name: str, *, run_id: str,
-                       since: datetime | None = None, until: datetime | None = None) -> dict:
-    """Crawl one source of sources.yaml by name; returns a small summary (for XCom)."""
-    import logging
-
-    by_name = {s.name: s for s in load_sources(settings.sources_file)}
-    if name not in by_name:
-        raise PipelineError(f"no source named {name!r} in {settings.sources_file}")
-    log = logging.getLogger("newsmon.crawl")  # in a task, its Airflow log shows the Scrapy log
-    result = crawl_source(by_name[name], run_id=run_id, settings=settings, since=since, until=until,
-                          on_log=lambda line: log.info("%s", line))
-    return {"source": result.source, "ok": result.ok, "articles": result.articles,
-            "staging_path": result.staging_path, "error": result.error}

@@ -97,11 +97,6 @@ def render_digest_preview(settings: Settings, week: str, out: Path) -> Path:
     return out
 
 
-def send_weekly_digest(settings: Settings, run_date: date, *, week: str | None = None, force: bool = False) -> dict:
-    """The scheduled send: the last complete ISO week before run_date (or `week`, a manual run's
-    choice; force sends a week already sent again); a small, XCom-safe result."""
-    result = send_digest(settings, week or last_complete_week(run_date), force=force)
-    return {key: str(value) for key, value in result.items() if key in ("week", "status", "message_id")}
 
 
 def send_digest(settings: Settings, week: str, *, force: bool = False) -> dict:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from newsmon.config import Settings
 from newsmon.domain import LABELS, Score
 from newsmon.pipeline.common import warn
-from newsmon.pipeline.model import ensure_model, load_classifier
+from newsmon.pipeline.model import load_classifier
 from newsmon.pipeline.store import publish_snapshot, warehouse
 
 
@@ -82,11 +82,3 @@ def history_pending(settings: Settings) -> int:
     with warehouse(settings, read_only=True) as con:
         current = con.execute("select model_version from current_model").fetchone()
         return history_without_scores(con, current[0]) if current else 0
-
-
-def classify_new(settings: Settings, progress: Callable[[str], None] = lambda _: None, *,
-                 train: bool = False, rescore: bool = False) -> int:
-    """Score what the current model has not scored (with rescore, also the history scored by earlier
-    versions). Without a model: train one when asked, else fail with one line (a scheduled task)."""
-    ensure_model(settings, progress=progress, train=train)
-    return classify_warehouse(settings, rescore=rescore)

@@ -1,0 +1,64 @@
+"""What each Airflow task calls: one function per task of dags/, named like the task, taking the
+settings and the task's arguments and returning a small, XCom-safe value. The steps themselves are
+newsmon.pipeline's; these only look names up, log and shape results."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+
+from newsmon import pipeline
+from newsmon.config import Settings
+from newsmon.sources import load_sources
+
+
+def list_sources(settings: Settings, only: list[str] | None = None) -> list[str]:
+    """Names of the enabled sources of sources.yaml, or `only` (a manual run's subset)."""
+    return pipeline.sources_to_crawl(settings, only)
+
+
+def find_model(settings: Settings) -> str:
+    """The model that will score the day; one line, never a training run, when there is none."""
+    return str(pipeline.ensure_model(settings, train=False))
+
+
+def crawl_source(settings: Settings, name: str, *, run_id: str, since: datetime | None = None,
+                 until: datetime | None = None) -> dict:
+    """Crawl one source of sources.yaml by name, its Scrapy log in the task's log; a small summary."""
+    by_name = {s.name: s for s in load_sources(settings.sources_file)}
+    if name not in by_name:
+        raise pipeline.PipelineError(f"no source named {name!r} in {settings.sources_file}")
+    log = logging.getLogger("newsmon.crawl")  # in a task, its Airflow log shows the Scrapy log
+    result = pipeline.crawl_source(by_name[name], run_id=run_id, settings=settings, since=since, until=until,
+                                   on_log=lambda line: log.info("%s", line))
+    return {"source": result.source, "ok": result.ok, "articles": result.articles,
+            "staging_path": result.staging_path, "error": result.error}
+
+
+def load_staging(settings: Settings, *, run_id: str, only: list[str] | None = None) -> dict:
+    """Load the day's staging, the sources whose crawl left nothing recorded as missing (load_day)."""
+    return pipeline.load_day(settings, run_id=run_id, only=only)
+
+
+def check_health(settings: Settings, run_id: str) -> str:
+    """The day's health in a line or a few; raises (a red run) when the day went wrong."""
+    return pipeline.check_health(settings, run_id).message()
+
+
+def classify_articles(settings: Settings, *, rescore: bool = False) -> int:
+    """Score what the current model has not scored (with rescore, also the history scored by
+    earlier versions); without a model, fail in one line (a task never trains)."""
+    pipeline.ensure_model(settings, train=False)
+    return pipeline.classify_warehouse(settings, rescore=rescore)
+
+
+def cluster_stories(settings: Settings) -> int:
+    """Group the articles without a story into stories; how many."""
+    return pipeline.cluster_new(settings)
+
+
+def send_digest(settings: Settings, run_date: date, *, week: str | None = None, force: bool = False) -> dict:
+    """The scheduled send: the last complete ISO week before run_date (or `week`, a manual run's
+    choice; force sends a week already sent again); a small, XCom-safe result."""
+    result = pipeline.send_digest(settings, week or pipeline.last_complete_week(run_date), force=force)
+    return {key: str(value) for key, value in result.items() if key in ("week", "status", "message_id")}
