@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -51,10 +50,9 @@ def trained_model_dir(tmp_path_factory) -> Path:
 @pytest.fixture
 def model_settings(settings: Settings, trained_model_dir: Path) -> Settings:
     """Settings whose models dir already holds the session's trained model."""
-    target = settings.models_dir
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(trained_model_dir, target / trained_model_dir.name)
-    (target / "LATEST").write_text(trained_model_dir.name, encoding="utf-8")
+    from tests.support.models import install_model
+
+    install_model(trained_model_dir, settings.models_dir)
     return settings
 
 

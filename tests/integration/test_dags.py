@@ -15,6 +15,7 @@ from newsmon.config import Settings
 from newsmon.demo import demo_sources
 from tests.conftest import fast_crawl
 from tests.servers import free_port
+from tests.support.models import install_model
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
@@ -67,9 +68,7 @@ def airflow_home(tmp_path_factory) -> Path:
 def newsmon_settings(root: Path, trained_model_dir: Path, sources: list[dict]) -> Settings:
     """A data dir holding the session's model (linked), and a sources.yaml; loopback crawl settings."""
     data_dir = root / "data"
-    (data_dir / "models").mkdir(parents=True)
-    os.symlink(trained_model_dir, data_dir / "models" / trained_model_dir.name)
-    (data_dir / "models" / "LATEST").write_text(trained_model_dir.name)
+    install_model(trained_model_dir, data_dir / "models", link=True)
     sources_file = root / "sources.yaml"
     sources_file.write_text(yaml.safe_dump({"sources": sources}))
     return Settings(data_dir=data_dir, sources_file=sources_file, crawl=fast_crawl())

@@ -19,6 +19,7 @@ from tests.conftest import fast_crawl
 from tests.pg import PostgresServer, unavailable_reason
 from tests.servers import RoutedServer
 from tests.sites.wire_site import STORIES, routes
+from tests.support.models import install_model
 
 pytestmark = pytest.mark.slow
 
@@ -91,10 +92,7 @@ def test_pipeline_on_ducklake_with_two_loads_at_once(lake: Settings, sample_site
     assert sorted((r[0], r[1]) for r in runs) == sorted([("sample", s.name) for s in sample] + [("wire", "harbourline")])
 
     # classify on the lake with the session's model, then the views answer
-    models = lake.models_dir
-    models.mkdir(parents=True)
-    (models / trained_model_dir.name).symlink_to(trained_model_dir)
-    (models / "LATEST").write_text(trained_model_dir.name, encoding="utf-8")
+    install_model(trained_model_dir, lake.models_dir, link=True)
     assert pipeline.classify_warehouse(lake) == expected
     assert pipeline.cluster_new(lake) == expected
     _, scored = pipeline.run_sql(lake, "select count(*), count(distinct (article_id, label)) from classifications")

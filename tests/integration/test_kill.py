@@ -8,7 +8,6 @@ test kills a load of 50,000 articles, which is long enough to be caught mid-tran
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import pytest
 import yaml
 
 from benchmarks.warehouse import write_staging
+from tests.support.models import install_model
 
 pytestmark = pytest.mark.slow
 
@@ -95,10 +95,7 @@ def sample_setup(tmp_path: Path, sample_site, trained_model_dir):
 
     def data_dir(name: str) -> Path:
         directory = tmp_path / name
-        models = directory / "models"
-        models.mkdir(parents=True)
-        shutil.copytree(trained_model_dir, models / trained_model_dir.name)
-        (models / "LATEST").write_text(trained_model_dir.name, encoding="utf-8")
+        install_model(trained_model_dir, directory / "models")
         return directory
 
     return sources, data_dir

@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 
 from models import realnews
+from models.artifact import make_current
 from models.classifier import Classifier
 from models.dataset import default_data_dir, load_examples, real_examples, snapshot_hash
 from newsmon import pipeline
@@ -98,7 +99,7 @@ def test_finetuned_artifact_carries_its_encoder_and_predicts(tmp_path):
     assert student is not None and student.name.startswith(f"{path.name}-L03-F768-")
     assert (tmp_path / "models" / "LATEST").read_text() == student.name
     assert pipeline.model_path(settings) == student
-    (tmp_path / "models" / "LATEST").write_text(path.name)
+    make_current(tmp_path / "models", path.name)
     config = json.loads((path / "config.json").read_text())
     assert (path / "encoder" / "config.json").exists()
     assert config["normalize"] is False and config["encoder"] == "encoder"
