@@ -31,11 +31,11 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
-# Debian packages the slow tests use: PostgreSQL's server (the DuckLake catalog) and Chromium
-# (rendering the digest). Installed only where missing and only when we may (root with apt-get);
-# otherwise those tests skip and say why.
+# Debian packages the slow tests use: PostgreSQL's server (the DuckLake catalog), Chromium
+# (rendering the digest) and Redis (the Celery broker of the scale-out test). Installed only where
+# missing and only when we may (root with apt-get); otherwise those tests skip and say why.
 SYSTEM_PACKAGES := $(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql) \
-	$(if $(wildcard /usr/bin/chromium),,chromium)
+	$(if $(wildcard /usr/bin/chromium),,chromium) $(if $(wildcard /usr/bin/redis-server),,redis-server)
 system-packages:
 	@if [ -n "$(strip $(SYSTEM_PACKAGES))" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing $(strip $(SYSTEM_PACKAGES)) from Debian"; \
