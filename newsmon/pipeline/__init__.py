@@ -81,6 +81,7 @@ from newsmon.pipeline.score import (
     history_pending,
 )
 from newsmon.pipeline.store import (
+    connection,
     feedback_queue_dir,
     migrate_warehouse,
     migration_status,
@@ -90,18 +91,22 @@ from newsmon.pipeline.store import (
     read_existing,
     reader_target,
     snapshot_file,
-    warehouse,
 )
 from newsmon.pipeline.stories import (
     cluster_new,
     cluster_stories,
 )
 
+# the old name of connection(), for callers outside newsmon (tests, notebooks); inside newsmon,
+# `warehouse` is the package
+warehouse = connection
+
 __all__ = [
     "PipelineError",
     "check_run_id",
     "run_dir",
     "warn",
+    "connection",
     "warehouse",
     "open_read_only",
     "migrate_warehouse",

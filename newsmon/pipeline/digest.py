@@ -9,7 +9,7 @@ from pathlib import Path
 
 from newsmon.config import Settings
 from newsmon.pipeline.common import PipelineError
-from newsmon.pipeline.store import publish_snapshot, warehouse
+from newsmon.pipeline.store import connection, publish_snapshot
 
 
 def iso_week_bounds(week: str) -> tuple[date, date]:
@@ -33,7 +33,7 @@ def last_complete_week(today: date) -> str:
 
 def latest_article_week(settings: Settings) -> str:
     """ISO week of the newest published article (the demo's digest week)."""
-    with warehouse(settings, read_only=True) as con:
+    with connection(settings, read_only=True) as con:
         newest = con.execute("select max(published_at) from articles").fetchone()[0]
     if newest is None:
         raise PipelineError("the warehouse has no articles yet")
@@ -56,7 +56,7 @@ def digest_parts(settings: Settings, week: str, *, stories_per_label: int = 10, 
     from warehouse.db import load_query
 
     start, end = iso_week_bounds(week)
-    with warehouse(settings, read_only=True) as con:
+    with connection(settings, read_only=True) as con:
         def rows(name: str, *params) -> list[tuple]:
             return con.execute(load_query(name), list(params)).fetchall()
 
@@ -112,7 +112,7 @@ def send_digest(settings: Settings, week: str, *, force: bool = False) -> dict:
     if not email.recipients:
         raise SendError("no recipients: set NEWSMON_EMAIL__RECIPIENTS (comma-separated)")
     iso_week_bounds(week)
-    with warehouse(settings) as con:  # migrated, so the ledger exists
+    with connection(settings) as con:  # migrated, so the ledger exists
         sent = con.execute("select sent_at, message_id from digests where week = ?", [week]).fetchone()
     if sent and not force:
         return {"week": week, "status": "already sent", "sent_at": sent[0], "message_id": sent[1]}
@@ -130,7 +130,7 @@ def send_digest(settings: Settings, week: str, *, force: bool = False) -> dict:
 
     delivered = [r for r in email.recipients if parseaddr(r)[1] not in refused]
     sent_at = datetime.now(UTC).replace(tzinfo=None)
-    with warehouse(settings) as con:
+    with connection(settings) as con:
         upsert(con, "digests", ["week", "recipients", "sent_at", "message_id", "subject", "article_ids"],
                [[week, delivered, sent_at, message["Message-ID"], message["Subject"], parts.article_ids]],
                keys=["week"])

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from newsmon.config import Settings
-from newsmon.pipeline.store import publish_snapshot, warehouse
+from newsmon.pipeline.store import connection, publish_snapshot
 
 
 def label_article(settings: Settings, article_id: str, label: str, verdict: str, *,
@@ -16,7 +16,7 @@ def label_article(settings: Settings, article_id: str, label: str, verdict: str,
     from warehouse.db import write_transaction
     from warehouse.feedback import record_feedback
 
-    with warehouse(settings) as con:
+    with connection(settings) as con:
         row = write_transaction(con, lambda: record_feedback(con, article_id, label, verdict, note=note,
                                                              user=user))
         publish_snapshot(settings, con)
@@ -27,7 +27,7 @@ def export_feedback(settings: Settings) -> tuple[Path, int]:
     """Write the warehouse's label feedback as training examples to <data_dir>/feedback/feedback.jsonl."""
     from warehouse.feedback import feedback_examples
 
-    with warehouse(settings, read_only=True) as con:
+    with connection(settings, read_only=True) as con:
         examples = feedback_examples(con)
     target = settings.data_dir / "feedback" / "feedback.jsonl"
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from newsmon.config import Settings
 from newsmon.pipeline.common import PipelineError
-from newsmon.pipeline.store import warehouse
+from newsmon.pipeline.store import connection
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def _short(error: str | None, limit: int = 200) -> str:
 def check_health(settings: Settings, run_id: str) -> HealthReport:
     """The day's crawls against NEWSMON_ALERT__MAX_FAILED_SHARE, and the sources source_health
     calls broken; raise PipelineError with the report's message when the day went wrong."""
-    with warehouse(settings, read_only=True) as con:
+    with connection(settings, read_only=True) as con:
         runs = con.execute("select source, ok, error from crawl_runs where run_id = ? order by source",
                            [run_id]).fetchall()
         # only this day's sources: one removed from sources.yaml stays broken in the view forever

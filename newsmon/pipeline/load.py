@@ -12,7 +12,7 @@ from newsmon.config import Settings
 from newsmon.domain import CrawlResult, Source
 from newsmon.pipeline.common import PipelineError, run_dir, warn
 from newsmon.pipeline.crawl import sources_to_crawl
-from newsmon.pipeline.store import publish_snapshot, warehouse
+from newsmon.pipeline.store import connection, publish_snapshot
 from newsmon.sources import load_sources
 
 
@@ -88,7 +88,7 @@ def load_run(settings: Settings, run_id: str, sources: Iterable[Source] = (),
                 skipped[kind] = skipped.get(kind, 0) + number
         return LoadReport(run_id=run_id, files=len(paths), crawl_runs=runs, skipped=skipped, **counts)
 
-    with warehouse(settings) as con:
+    with connection(settings) as con:
         # one transaction: a load killed half-way leaves the warehouse as it was
         report = write_transaction(con, lambda: write(con), on_retry=warn)
         if settings.warehouse.reindex_after_load and (report.read or not has_index(con)):

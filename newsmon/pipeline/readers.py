@@ -8,13 +8,13 @@ from pathlib import Path
 from newsmon.config import Settings
 from newsmon.pipeline.common import PipelineError
 from newsmon.pipeline.store import (
+    connection,
     feedback_queue_dir,
     open_read_only,
     publish_snapshot,
     publish_warehouse,
     reader_target,
     snapshot_file,
-    warehouse,
 )
 
 
@@ -29,7 +29,7 @@ def run_sql(settings: Settings, query: str, *, write: bool = False,
     from warehouse.sandbox import SandboxError, read_only_statements
 
     full_access = "pass --write for full access (files, network, other databases)"
-    with warehouse(settings, read_only=not write, require_current=False, snapshot=not live) as con:
+    with connection(settings, read_only=not write, require_current=False, snapshot=not live) as con:
         try:
             if write:
                 result = con.execute(query)
@@ -67,7 +67,7 @@ def search_articles(settings: Settings, query: str, *, label: str | None = None,
     unless live."""
     from warehouse.search import search
 
-    with warehouse(settings, read_only=True, snapshot=not live) as con:
+    with connection(settings, read_only=True, snapshot=not live) as con:
         return search(con, query, label=label, since=since, limit=limit)
 
 
@@ -75,7 +75,7 @@ def reindex(settings: Settings) -> int:
     """Rebuild the full-text index now; return the number of articles indexed."""
     from warehouse.search import rebuild_index
 
-    with warehouse(settings) as con:
+    with connection(settings) as con:
         rebuild_index(con)
         publish_snapshot(settings, con)
         return con.execute("select count(*) from articles").fetchone()[0]
@@ -86,7 +86,7 @@ def export(settings: Settings, destination: Path, *, fmt: str, since: datetime |
     """Export articles with their current scores (see warehouse.export)."""
     from warehouse.export import export_articles, scratch_path
 
-    with warehouse(settings, read_only=True, writable=scratch_path(destination)) as con:
+    with connection(settings, read_only=True, writable=scratch_path(destination)) as con:
         return export_articles(con, destination, fmt=fmt, since=since, text=text)
 
 

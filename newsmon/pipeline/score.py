@@ -10,7 +10,7 @@ from newsmon.config import Settings
 from newsmon.domain import LABELS, Score
 from newsmon.pipeline.common import warn
 from newsmon.pipeline.model import load_classifier
-from newsmon.pipeline.store import publish_snapshot, warehouse
+from newsmon.pipeline.store import connection, publish_snapshot
 
 
 def classify_records(settings: Settings, records: list[dict]) -> Iterator[dict]:
@@ -42,7 +42,7 @@ def classify_warehouse(settings: Settings, *, rescore: bool = False,
     config = classifier.config
     now = datetime.now(UTC).replace(tzinfo=None)
     scored = 0
-    with warehouse(settings) as con:
+    with connection(settings) as con:
         register_model(con, model_version=classifier.version, base_model=config["base_model"],
                        method=config.get("method", ""), trained_at=datetime.fromisoformat(config["trained_at"]),
                        thresholds=config["thresholds"], metrics=_metrics_of(classifier), activated_at=now)
@@ -79,6 +79,6 @@ def history_pending(settings: Settings) -> int:
     """Articles scored by earlier model versions but not by the current one."""
     from warehouse.scores import history_without_scores
 
-    with warehouse(settings, read_only=True) as con:
+    with connection(settings, read_only=True) as con:
         current = con.execute("select model_version from current_model").fetchone()
         return history_without_scores(con, current[0]) if current else 0

@@ -9,11 +9,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from newsmon.config import Settings
-from newsmon.pipeline.common import warn
+from newsmon.pipeline.common import PipelineError, warn
 
 
 @contextmanager
-def warehouse(settings: Settings, *, read_only: bool = False, require_current: bool = True,
+def connection(settings: Settings, *, read_only: bool = False, require_current: bool = True,
               writable: Path | None = None, snapshot: bool = False):
     """A connection to the warehouse, migrated when opened for writing; a read-only one is the
     sandbox (warehouse.sandbox: it reads the warehouse and touches no other file, database or host,
@@ -86,7 +86,7 @@ def migration_status(settings: Settings) -> list[tuple[int, str, bool]]:
     """(version, name, applied) for every migration the code knows."""
     from warehouse.db import applied_versions, migrations
 
-    with warehouse(settings, read_only=True, require_current=False) as con:
+    with connection(settings, read_only=True, require_current=False) as con:
         done = set(applied_versions(con))
     return [(m.version, m.name, m.version in done) for m in migrations()]
 
@@ -130,23 +130,32 @@ def publish_snapshot(settings: Settings, con) -> Path | None:
 
 def publish_warehouse(settings: Settings) -> Path | None:
     """Publish the readers' snapshot now (`newsmon db publish`; the write steps do it themselves)."""
-    with warehouse(settings) as con:
+    with connection(settings) as con:
         return publish_snapshot(settings, con)
 
 
 def read_existing(settings: Settings, read: Callable, default):
-    """read(con) on a read-only connection; default when there is no usable warehouse yet."""
+    """read(con) on a read-only connection to the warehouse, for a crawl's start (known URLs,
+    listing states); default when nothing is known yet: no DuckDB file (the first run), or one from
+    before the tables read. A warehouse that is there but cannot be read (corrupt, locked past the
+    lock timeout, a lake that cannot be attached) raises PipelineError in one line: taking it for
+    empty would recrawl and restage every article."""
+    import duckdb
+
     from warehouse.db import WarehouseError, is_lake
 
     if not is_lake(settings.warehouse_path) and not Path(settings.warehouse_path).exists():
         return default
+    cannot = "cannot read what the warehouse already holds, which a crawl starts from"
     try:
         con = _open(settings, read_only=True)
-    except WarehouseError:
-        return default
+    except WarehouseError as exc:
+        raise PipelineError(f"{cannot}: {exc}") from None
     try:
         return read(con)
-    except Exception:  # a warehouse from before these tables: nothing known yet
+    except duckdb.CatalogException:  # a warehouse from before these tables: nothing known yet
         return default
+    except duckdb.Error as exc:
+        raise PipelineError(f"{cannot}: {settings.warehouse_label}: {(str(exc).splitlines() or [''])[0]}") from None
     finally:
         con.close()

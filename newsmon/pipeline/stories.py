@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from newsmon.config import Settings
 from newsmon.pipeline.common import warn
-from newsmon.pipeline.store import publish_snapshot, warehouse
+from newsmon.pipeline.store import connection, publish_snapshot
 
 
 def cluster_new(settings: Settings) -> int:
     """Give every article without a story one; return how many were clustered."""
-    with warehouse(settings) as con:
+    with connection(settings) as con:
         clustered = sum(cluster_stories(settings, con).values())
         publish_snapshot(settings, con)
         return clustered
