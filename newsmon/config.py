@@ -213,6 +213,12 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("data")
     sources_file: Path = Path("sources.yaml")
+    # several machines: what workers share goes to an object store (s3://bucket/prefix; credentials
+    # from the usual AWS_* variables), each worker keeping a local copy under data_dir. None: data_dir only
+    staging_url: OneLine | None = Field(None, min_length=1, max_length=4096,
+                                        description="where crawl tasks put staging files for the load task")
+    models_url: OneLine | None = Field(None, min_length=1, max_length=4096,
+                                       description="where newsmon train publishes models for the workers")
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)

@@ -71,3 +71,23 @@ def test_upkeep_keeps_what_the_retention_window_covers(tmp_path: Path):
 def test_upkeep_refuses_a_duckdb_file(con):
     with pytest.raises(WarehouseError, match="upkeep is for a DuckLake warehouse"):
         upkeep(con, now=datetime(2026, 12, 1), keep_snapshots=timedelta(days=7), grace=timedelta(days=7))
+
+
+def test_the_weekly_step_runs_on_a_lake_and_skips_a_duckdb_file(tmp_path: Path):
+    from newsmon.config import Settings, WarehouseSettings
+    from newsmon.pipeline.store import _open, migrate_warehouse
+    from newsmon.pipeline.upkeep import upkeep_warehouse
+
+    lake = Settings(data_dir=tmp_path / "data", warehouse=WarehouseSettings(
+        url=f"ducklake:{tmp_path / 'catalog.ducklake'}", data_path=str(tmp_path / "files")))
+    migrate_warehouse(lake)
+    con = _open(lake, create=False)
+    for n in range(3):
+        staging = _staging(tmp_path / f"s{n}.jsonl", n * 10, 10)
+        write_transaction(con, lambda staging=staging: upsert_articles(con, [staging]))
+    con.close()
+    done = upkeep_warehouse(lake, now=datetime.now(UTC) + timedelta(days=30))
+    assert done["after"]["live_files"] < done["before"]["live_files"] and done["expired_snapshots"] > 0
+    assert done["message"].startswith("data files ")
+    plain = Settings(data_dir=tmp_path / "plain")
+    assert upkeep_warehouse(plain, now=datetime.now(UTC)) == {"skipped": "a DuckDB file warehouse needs no upkeep"}
