@@ -225,8 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         threading.Timer(args.idle_seconds, stop.set).start()
         idle = summary(traffic(app, mix, args.rate, stop))
         app.stop()
+        _render_table(console, renders, args.size, snapshot_mib, week)  # now: the load scenarios take long
         if args.pages_only:
-            _render_table(console, renders, args.size, snapshot_mib, week)
             return 0
 
         fresh_copy(base, work)
@@ -251,7 +251,6 @@ def main(argv: list[str] | None = None) -> int:
             window = [r for r in holder["r"] if r[0] >= 2 - 0.01]
             rows[live] = (loaded, summary(window))
 
-    _render_table(console, renders, args.size, snapshot_mib, week)
     table = Table("scenario", "load (s)", "requests", "errors", "p50 (ms)", "p95 (ms)", "max (ms)",
                   title=f"newsmon load of {args.load:,} new articles beside the app at {args.rate:g} requests/s")
     table.add_row("load alone", _seconds(alone), "", "", "", "", "")
