@@ -1,4 +1,5 @@
-"""Item pipelines, one job each: drop empty extractions, normalize to Article, append to staging.
+"""Item pipelines, one job each: drop empty extractions, normalize to Article, keep the crawl's window,
+append to staging.
 
 Settings are read only in from_crawler; the spider's health counters are reached through the crawler.
 """
@@ -13,6 +14,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawlers.extract import normalize
 from crawlers.items import PageItem
+from newsmon.domain import utc_naive
 
 
 class ValidatePipeline:
@@ -53,6 +55,27 @@ class NormalizePipeline:
         rejected = sum(name.endswith("_rejected") for name in article.published_candidates or {})
         if rejected:
             self.crawler.spider.health.count("dates_rejected", rejected)
+        return article
+
+
+class WindowPipeline:
+    """A windowed crawl (a scheduled day: the spider's `until`) stages no article published at or
+    after the window's end, which is a later day's; each counts as skipped_after_window. Undated and
+    first-seen articles are staged."""
+
+    def __init__(self, crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, article):
+        until = self.crawler.spider.until
+        if until and article.published_at and article.published_from != "first_seen" \
+                and utc_naive(article.published_at) >= until:
+            self.crawler.spider.health.count("skipped_after_window")
+            raise DropItem(f"published after the crawl's window: {article.url}")
         return article
 
 

@@ -64,8 +64,9 @@ def crawl(spec: dict) -> dict:
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(SourceSpider)
     since = datetime.fromisoformat(spec["since"]) if spec.get("since") else None
+    until = datetime.fromisoformat(spec["until"]) if spec.get("until") else None
     states = {r["url"]: FeedState.from_record(r) for r in spec.get("feed_states") or []}
-    process.crawl(crawler, source=source, known_urls=frozenset(known), since=since,
+    process.crawl(crawler, source=source, known_urls=frozenset(known), since=since, until=until,
                   max_articles=source.get("max_articles") or spec["crawl"]["max_articles_per_source"],
                   feed_states=states, revalidate_after=spec["crawl"].get("feed_revalidate_after", 4),
                   extract_workers=spec["crawl"].get("extract_workers", 0))

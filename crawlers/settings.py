@@ -64,6 +64,7 @@ def scrapy_settings(crawl: dict[str, Any], *, source: str, run_id: str, staging_
         "ITEM_PIPELINES": {
             "crawlers.pipelines.ValidatePipeline": 100,
             "crawlers.pipelines.NormalizePipeline": 200,
+            "crawlers.pipelines.WindowPipeline": 250,
             "crawlers.pipelines.StagePipeline": 300,
         },
         "NEWSMON_SOURCE": source,

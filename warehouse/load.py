@@ -233,6 +233,10 @@ def _failures_total(result: CrawlResult) -> int:
     return max(counted, len(result.failures), 0 if result.ok else 1)
 
 
+def article_count(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("select count(*) from articles").fetchone()[0]
+
+
 def known_urls(con: duckdb.DuckDBPyConnection, domains: Sequence[str]) -> list[str]:
     """URLs and canonical URLs of articles on these domains (or their subdomains), whichever
     source staged them, so a crawl does not fetch them again."""

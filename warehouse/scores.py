@@ -16,8 +16,7 @@ def register_model(con: duckdb.DuckDBPyConnection, *, model_version: str, base_m
                    method: str, trained_at: datetime, thresholds: dict, metrics: dict | None,
                    activated_at: datetime) -> None:
     """Record a model version and make it current, unless it is current already."""
-    current = con.execute("select model_version from current_model").fetchone()
-    if current and current[0] == model_version:
+    if current_model_version(con) == model_version:
         return
     upsert(con, "models", ["model_version", "base_model", "method", "trained_at", "thresholds", "metrics",
                            "activated_at"],
@@ -26,17 +25,22 @@ def register_model(con: duckdb.DuckDBPyConnection, *, model_version: str, base_m
            keys=["model_version"], update=["activated_at"])
 
 
+def current_model_version(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The version of the model that scores now (the current_model view), or None before any."""
+    row = con.execute("select model_version from current_model").fetchone()
+    return row[0] if row else None
+
+
 def unscored_ids(con: duckdb.DuckDBPyConnection, model_version: str, *, history: bool = True) -> list[str]:
     """Ids of the articles that have no score from this model version, in id order; without
     history, only those that no model has scored yet (new articles)."""
-    other = "" if history else (
-        " and not exists (select 1 from classifications as o where o.article_id = a.article_id)")
     return [row[0] for row in con.execute(
         "select a.article_id from articles as a"
         " where not exists (select 1 from classifications as c"
-        "   where c.article_id = a.article_id and c.model_version = ?)" + other +
+        "   where c.article_id = a.article_id and c.model_version = $version)"
+        " and ($history or not exists (select 1 from classifications as o where o.article_id = a.article_id))"
         " order by a.article_id",
-        [model_version],
+        {"version": model_version, "history": history},
     ).fetchall()]
 
 

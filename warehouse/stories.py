@@ -169,6 +169,11 @@ def _vectors_for(con: duckdb.DuckDBPyConnection, articles: list[StoryArticle], e
     return {k: np.asarray(v, dtype=np.float32) for k, v in cached.items()}
 
 
+def unclustered_count(con: duckdb.DuckDBPyConnection) -> int:
+    """Articles that have no story yet."""
+    return con.execute("select count(*) from articles anti join article_stories using (article_id)").fetchone()[0]
+
+
 def assign_stories(con: duckdb.DuckDBPyConnection, *, window_hours: int = DEFAULT_WINDOW_HOURS,
                    threshold: float | None = None, embed: Embed | None = None, embed_model: str = "",
                    now: datetime | None = None) -> dict[str, int]:

@@ -16,6 +16,7 @@ from crawlers.conditional import FeedState, after_not_modified, after_response, 
 from crawlers.discover import article_links, robots_sitemaps
 from crawlers.extract import decode_html, plausible_date
 from crawlers.feeds import parse_feed
+from crawlers.guard import SCHEMES, on_domains
 from crawlers.health import Health, classify_failure
 from crawlers.items import PageItem
 from crawlers.sitemaps import parse_sitemap
@@ -35,7 +36,7 @@ class SourceSpider(scrapy.Spider):
     name = "source"
 
     def __init__(self, source: dict, known_urls: frozenset[str] = frozenset(),
-                 since: datetime | None = None, max_articles: int = 200,
+                 since: datetime | None = None, until: datetime | None = None, max_articles: int = 200,
                  feed_states: dict[str, FeedState] | None = None, revalidate_after: int = 4,
                  extract_workers: int = 0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -45,6 +46,7 @@ class SourceSpider(scrapy.Spider):
         self.allowed_domains = list(source.get("allowed_domains") or [])
         self.known_urls = known_urls
         self.since = since
+        self.until = until  # articles published from then on are a later window's (pipelines.WindowPipeline)
         self.max_articles = max_articles
         self.health = Health()
         self.staging_error: str | None = None  # set by the staging pipeline when it cannot write
@@ -191,9 +193,7 @@ class SourceSpider(scrapy.Spider):
     def _allowed(self, url: str) -> bool:
         """http(s) on one of the source's allowed domains or their subdomains."""
         parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        return parts.scheme in ("http", "https") and any(
-            host == d or host.endswith("." + d) for d in (d.lower() for d in self.allowed_domains))
+        return parts.scheme in SCHEMES and on_domains(parts.hostname or "", self.allowed_domains)
 
     async def parse_article(self, response: Response, feed_url: str, feed_title: str | None,
                             feed_published: datetime | None, listing: str = "feed") -> AsyncIterator[PageItem]:

@@ -39,46 +39,14 @@ def _window_states(states: list[dict]) -> list[dict]:
     return [{**state, "etag": None, "last_modified": None} for state in states]
 
 
-def _keep_window(result: CrawlResult, summary: Path, until: datetime) -> CrawlResult:
-    """Drop staged articles published at or after `until` (a later window's), counted in the
-    summary; undated and first-seen articles stay, and so does a torn last line (the loader skips it)."""
-    staging = Path(result.staging_path)
-    if not staging.exists():
-        return result
-    kept, dropped = [], 0
-    for line in staging.read_bytes().splitlines(keepends=True):
-        try:
-            record = json.loads(line)
-        except ValueError:
-            kept.append(line)
-            continue
-        published = record.get("published_at")
-        if published and record.get("published_from") != "first_seen" \
-                and utc_naive(datetime.fromisoformat(published)) >= until:
-            dropped += 1
-        else:
-            kept.append(line)
-    if not dropped:
-        return result
-    tmp = staging.with_suffix(".jsonl.tmp")
-    tmp.write_bytes(b"".join(kept))
-    os.replace(tmp, staging)
-    result = replace(result, articles=max(0, result.articles - dropped),
-                     counts={**result.counts, "skipped_after_window": dropped})
-    if summary.exists():
-        tmp = summary.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(result.to_record(), indent=2), encoding="utf-8")
-        os.replace(tmp, summary)
-    return result
-
-
 def crawl_source(source: Source, *, run_id: str, settings: Settings,
                  since: datetime | None = None, until: datetime | None = None,
                  on_log: Callable[[str], None] | None = None) -> CrawlResult:
     """Crawl one source in a subprocess; never raises for the source's own failures.
 
     `since`/`until` bound the crawl to a window (a DAG run's data interval): listing entries dated
-    before `since` are skipped, articles published at or after `until` are not staged. on_log gets
+    before `since` are skipped, articles published at or after `until` are not staged (the crawler
+    counts them as skipped_after_window: crawlers.pipelines.WindowPipeline). on_log gets
     each line this crawl adds to its Scrapy log, while it runs (an Airflow task's logger)."""
     since = utc_naive(since) if since else None
     until = utc_naive(until) if until else None
@@ -122,7 +90,7 @@ def crawl_source(source: Source, *, run_id: str, settings: Settings,
                              finished_at=datetime.now(UTC).replace(tzinfo=None))
         else:
             result = CrawlResult.from_record(json.loads(summary.read_text(encoding="utf-8")))
-    return _keep_window(result, summary, until) if until else result
+    return result
 
 
 @contextmanager

@@ -33,8 +33,10 @@ def last_complete_week(today: date) -> str:
 
 def latest_article_week(settings: Settings) -> str:
     """ISO week of the newest published article (the demo's digest week)."""
+    from warehouse.digests import newest_published
+
     with connection(settings, read_only=True) as con:
-        newest = con.execute("select max(published_at) from articles").fetchone()[0]
+        newest = newest_published(con)
     if newest is None:
         raise PipelineError("the warehouse has no articles yet")
     year, number, _ = newest.isocalendar()
@@ -53,12 +55,12 @@ def digest_parts(settings: Settings, week: str, *, stories_per_label: int = 10, 
     """What a week's digest shows, read from the warehouse's views (warehouse/queries/digest_*.sql)."""
     from newsmon.digest.chart import sector_chart, trend_chart
     from newsmon.digest.render import SECTOR_CID, TREND_CID, DigestRows, digest_context
-    from warehouse.db import load_query
+    from warehouse.digests import digest_rows
 
     start, end = iso_week_bounds(week)
     with connection(settings, read_only=True) as con:
         def rows(name: str, *params) -> list[tuple]:
-            return con.execute(load_query(name), list(params)).fetchall()
+            return digest_rows(con, name, *params)
 
         data = DigestRows(
             volume=rows("digest_counts", start, end)[0], changes=rows("digest_changes", start),
@@ -106,14 +108,14 @@ def send_digest(settings: Settings, week: str, *, force: bool = False) -> dict:
     refused (a partial delivery is never recorded as sent to everyone, nor passes silently)."""
     from newsmon.digest.email import SendError, build_message, send_message
     from newsmon.digest.render import render_digest_html, render_digest_text, subject_line
-    from warehouse.db import upsert
+    from warehouse.digests import record_digest, sent_digest
 
     email = settings.email
     if not email.recipients:
         raise SendError("no recipients: set NEWSMON_EMAIL__RECIPIENTS (comma-separated)")
     iso_week_bounds(week)
     with connection(settings) as con:  # migrated, so the ledger exists
-        sent = con.execute("select sent_at, message_id from digests where week = ?", [week]).fetchone()
+        sent = sent_digest(con, week)
     if sent and not force:
         return {"week": week, "status": "already sent", "sent_at": sent[0], "message_id": sent[1]}
     parts = digest_parts(settings, week)
@@ -131,9 +133,8 @@ def send_digest(settings: Settings, week: str, *, force: bool = False) -> dict:
     delivered = [r for r in email.recipients if parseaddr(r)[1] not in refused]
     sent_at = datetime.now(UTC).replace(tzinfo=None)
     with connection(settings) as con:
-        upsert(con, "digests", ["week", "recipients", "sent_at", "message_id", "subject", "article_ids"],
-               [[week, delivered, sent_at, message["Message-ID"], message["Subject"], parts.article_ids]],
-               keys=["week"])
+        record_digest(con, week=week, recipients=delivered, sent_at=sent_at, message_id=message["Message-ID"],
+                      subject=message["Subject"], article_ids=parts.article_ids)
         publish_snapshot(settings, con)  # readers see the ledger row
     if refused:
         refusals = ", ".join(f"{address} ({reply})" for address, reply in refused.items())

@@ -42,12 +42,11 @@ def _short(error: str | None, limit: int = 200) -> str:
 def check_health(settings: Settings, run_id: str) -> HealthReport:
     """The day's crawls against NEWSMON_ALERT__MAX_FAILED_SHARE, and the sources source_health
     calls broken; raise PipelineError with the report's message when the day went wrong."""
+    from warehouse.health import broken_sources, run_outcomes
+
     with connection(settings, read_only=True) as con:
-        runs = con.execute("select source, ok, error from crawl_runs where run_id = ? order by source",
-                           [run_id]).fetchall()
-        # only this day's sources: one removed from sources.yaml stays broken in the view forever
-        broken = con.execute("select source, last_error from source_health where broken and source in"
-                             " (select source from crawl_runs where run_id = ?) order by source", [run_id]).fetchall()
+        runs = run_outcomes(con, run_id)
+        broken = broken_sources(con, run_id)  # only this day's sources
     report = HealthReport(run_id=run_id, sources=len(runs), failed=[(s, e) for s, ok, e in runs if not ok],
                           broken=broken, max_failed_share=settings.alert.max_failed_share)
     if not report.ok:

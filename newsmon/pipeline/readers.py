@@ -73,12 +73,13 @@ def search_articles(settings: Settings, query: str, *, label: str | None = None,
 
 def reindex(settings: Settings) -> int:
     """Rebuild the full-text index now; return the number of articles indexed."""
+    from warehouse.load import article_count
     from warehouse.search import rebuild_index
 
     with connection(settings) as con:
         rebuild_index(con)
         publish_snapshot(settings, con)
-        return con.execute("select count(*) from articles").fetchone()[0]
+        return article_count(con)
 
 
 def export(settings: Settings, destination: Path, *, fmt: str, since: datetime | None = None,

@@ -77,8 +77,8 @@ def _metrics_of(classifier) -> dict | None:
 
 def history_pending(settings: Settings) -> int:
     """Articles scored by earlier model versions but not by the current one."""
-    from warehouse.scores import history_without_scores
+    from warehouse.scores import current_model_version, history_without_scores
 
     with connection(settings, read_only=True) as con:
-        current = con.execute("select model_version from current_model").fetchone()
-        return history_without_scores(con, current[0]) if current else 0
+        current = current_model_version(con)
+        return history_without_scores(con, current) if current else 0

@@ -20,10 +20,9 @@ def cluster_stories(settings: Settings, con) -> dict[str, int]:
     embeddings (the classifier's base model, loaded only when there is something to cluster)."""
     from models.encoder import Encoder
     from warehouse.db import write_transaction
-    from warehouse.stories import assign_stories
+    from warehouse.stories import assign_stories, unclustered_count
 
-    pending = con.execute("select count(*) from articles anti join article_stories using (article_id)").fetchone()[0]
-    if not pending:
+    if not unclustered_count(con):
         return {"first": 0, "exact": 0, "similar": 0}
     encoder = Encoder(settings.model.base_model, max_length=256, batch_size=settings.model.batch_size,
                       normalize=True, precision=settings.model.precision)
