@@ -1,6 +1,11 @@
 """What each Airflow task calls: one function per task of dags/, named like the task, taking the
 settings and the task's arguments and returning a small, XCom-safe value. The steps themselves are
-newsmon.pipeline's; these only look names up, log and shape results."""
+newsmon.pipeline's; these only look names up, log and shape results.
+
+A task may run on any worker of several machines: one that uses the warehouse first checks it
+exists and is current (require_warehouse: it never creates or migrates one, that is `newsmon db
+migrate`, run once), and staging and the model move through the object store when
+NEWSMON_STAGING_URL / NEWSMON_MODELS_URL say so (newsmon.pipeline.shared)."""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ from datetime import date, datetime
 
 from newsmon import pipeline
 from newsmon.config import Settings
+from newsmon.pipeline.shared import fetch_model, fetch_staging, share_staging
+from newsmon.pipeline.store import require_warehouse
 from newsmon.sources import load_sources
 
 
@@ -19,6 +26,7 @@ def list_sources(settings: Settings, only: list[str] | None = None) -> list[str]
 
 def find_model(settings: Settings) -> str:
     """The model that will score the day; one line, never a training run, when there is none."""
+    fetch_model(settings)
     return str(pipeline.ensure_model(settings, train=False))
 
 
@@ -31,34 +39,51 @@ def crawl_source(settings: Settings, name: str, *, run_id: str, since: datetime 
     log = logging.getLogger("newsmon.crawl")  # in a task, its Airflow log shows the Scrapy log
     result = pipeline.crawl_source(by_name[name], run_id=run_id, settings=settings, since=since, until=until,
                                    on_log=lambda line: log.info("%s", line))
+    share_staging(settings, run_id, result.source)
     return {"source": result.source, "ok": result.ok, "articles": result.articles,
             "staging_path": result.staging_path, "error": result.error}
 
 
 def load_staging(settings: Settings, *, run_id: str, only: list[str] | None = None) -> dict:
     """Load the day's staging, the sources whose crawl left nothing recorded as missing (load_day)."""
+    require_warehouse(settings)
+    fetch_staging(settings, run_id)
     return pipeline.load_day(settings, run_id=run_id, only=only)
 
 
 def check_health(settings: Settings, run_id: str) -> str:
     """The day's health in a line or a few; raises (a red run) when the day went wrong."""
+    require_warehouse(settings)
     return pipeline.check_health(settings, run_id).message()
 
 
 def classify_articles(settings: Settings, *, rescore: bool = False) -> int:
     """Score what the current model has not scored (with rescore, also the history scored by
     earlier versions); without a model, fail in one line (a task never trains)."""
+    require_warehouse(settings)
+    fetch_model(settings)
     pipeline.ensure_model(settings, train=False)
     return pipeline.classify_warehouse(settings, rescore=rescore)
 
 
 def cluster_stories(settings: Settings) -> int:
     """Group the articles without a story into stories; how many."""
+    require_warehouse(settings)
     return pipeline.cluster_new(settings)
 
 
 def send_digest(settings: Settings, run_date: date, *, week: str | None = None, force: bool = False) -> dict:
     """The scheduled send: the last complete ISO week before run_date (or `week`, a manual run's
     choice; force sends a week already sent again); a small, XCom-safe result."""
+    require_warehouse(settings)
     result = pipeline.send_digest(settings, week or pipeline.last_complete_week(run_date), force=force)
     return {key: str(value) for key, value in result.items() if key in ("week", "status", "message_id")}
+
+
+def upkeep_warehouse(settings: Settings, now: datetime) -> dict:
+    """The weekly DuckLake upkeep as of now (the run's date); its counts, or why there was none."""
+    from newsmon.pipeline.upkeep import upkeep_warehouse as upkeep
+
+    result = upkeep(settings, now=now)
+    logging.getLogger("newsmon.upkeep").info("%s", result.get("message") or result.get("skipped"))
+    return {key: value for key, value in result.items() if key != "message"}

@@ -128,6 +128,9 @@ def test_scheduler_runs_a_triggered_day_and_a_backfill_each_on_its_own_window(
                                  AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=database)
     settings = newsmon_settings(tmp_path_factory.mktemp("newsmon"), trained_model_dir,
                                 sample_sources(sample_site.base_url))
+    from newsmon.pipeline.store import migrate_warehouse
+
+    migrate_warehouse(settings)  # `newsmon db migrate`, once: the tasks never create or migrate
     port = free_port()
     env = airflow_env(
         home, **newsmon_env(settings),

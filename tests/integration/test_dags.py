@@ -121,7 +121,7 @@ print("PARSE", time.perf_counter() - imported, len(bag.dags), len(bag.import_err
     result = run_python(code, airflow_env(airflow_home))
     assert result.returncode == 0, result.stderr[-2000:]
     _, seconds, dags, errors = result.stdout.strip().splitlines()[-1].split()
-    assert (int(dags), int(errors)) == (2, 0)
+    assert (int(dags), int(errors)) == (3, 0)
     assert float(seconds) < 1.0  # filling the DagBag: our files, not Airflow's own import
 
 
@@ -179,11 +179,20 @@ print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()},
     assert weekly["tasks"] == ["send_digest"] and weekly["max_active_runs"] == 1
     assert weekly["pools"] == {"send_digest": "newsmon_warehouse"} and weekly["retries"]["send_digest"][:3] == [3, 60.0, 2.0]
     assert weekly["params"] == {"week": None, "force": False}
+    # the weekly DuckLake upkeep: its merge is a commit, so it takes the warehouse pool's slot
+    upkeep = found["dags"]["newsmon_weekly_upkeep"]
+    assert upkeep["schedule"] == "0 3 * * 0" and upkeep["tasks"] == ["upkeep_warehouse"]
+    assert upkeep["tags"] == ["newsmon"] and upkeep["owners"] == ["newsmon"] and upkeep["max_active_runs"] == 1
+    assert upkeep["pools"] == {"upkeep_warehouse": "newsmon_warehouse"}
+    assert upkeep["retries"]["upkeep_warehouse"][:3] == [3, 60.0, 2.0]
 
 
 DAG_TEST = """
 import pendulum
 from airflow.dag_processing.dagbag import DagBag
+from newsmon.config import get_settings
+from newsmon.pipeline.store import migrate_warehouse
+migrate_warehouse(get_settings())  # `newsmon db migrate`, once: the tasks never create or migrate
 dag = DagBag(dag_folder=%r).dags["newsmon_daily"]
 run = dag.test(logical_date=pendulum.datetime(%%d, %%d, %%d, tz="UTC"))
 print("STATE", run.state)
@@ -256,6 +265,9 @@ def test_weekly_digest_dag_sends_last_week_once(airflow_home, settings, smtp, ti
     code = """
 import pendulum
 from airflow.dag_processing.dagbag import DagBag
+from newsmon.config import get_settings
+from newsmon.pipeline.store import migrate_warehouse
+migrate_warehouse(get_settings())  # `newsmon db migrate`, once: the tasks never create or migrate
 dag = DagBag(dag_folder=%r).dags["newsmon_weekly_digest"]
 for attempt in (1, 2):
     run = dag.test(logical_date=pendulum.datetime(2026, 11, 23, 7, tz=%r))
@@ -273,6 +285,9 @@ for attempt in (1, 2):
 DAG_TEST_STATES = """
 import os, pendulum
 from airflow.dag_processing.dagbag import DagBag
+from newsmon.config import get_settings
+from newsmon.pipeline.store import migrate_warehouse
+migrate_warehouse(get_settings())  # `newsmon db migrate`, once: the tasks never create or migrate
 dag = DagBag(dag_folder=%r).dags[%r]
 for conf, connection in %r:
     if connection:

@@ -91,3 +91,8 @@ def test_the_weekly_step_runs_on_a_lake_and_skips_a_duckdb_file(tmp_path: Path):
     assert done["message"].startswith("data files ")
     plain = Settings(data_dir=tmp_path / "plain")
     assert upkeep_warehouse(plain, now=datetime.now(UTC)) == {"skipped": "a DuckDB file warehouse needs no upkeep"}
+    # the DAG's task: the same counts, JSON-safe for XCom, without the message (logged instead)
+    from newsmon import tasks
+
+    again = tasks.upkeep_warehouse(lake, datetime.now(UTC) + timedelta(days=60))
+    assert json.loads(json.dumps(again)) == again and "message" not in again and again["after"]["snapshots"] >= 1

@@ -74,3 +74,22 @@ def test_a_task_on_a_worker_without_the_warehouse_fails_and_creates_nothing(tmp_
     con = open_target(settings.warehouse_path, create=False)
     assert len(con.execute("select * from schema_migrations").fetchall()) == len(migrations()) - 1  # not migrated
     con.close()
+
+
+def test_every_warehouse_task_on_a_fresh_worker_fails_in_one_line_and_creates_nothing(tmp_path: Path):
+    from datetime import date
+
+    from newsmon import tasks
+    from newsmon.config import Settings
+
+    settings = Settings(data_dir=tmp_path / "worker", sources_file=tmp_path / "sources.yaml")
+    (tmp_path / "sources.yaml").write_text("sources: []\n", encoding="utf-8")
+    calls = [lambda: tasks.load_staging(settings, run_id="2026-12-01"),
+             lambda: tasks.check_health(settings, "2026-12-01"),
+             lambda: tasks.classify_articles(settings),
+             lambda: tasks.cluster_stories(settings),
+             lambda: tasks.send_digest(settings, date(2026, 12, 7))]
+    for call in calls:
+        with pytest.raises(WarehouseError, match=r"^no warehouse at .*: create it once with `newsmon db migrate`$"):
+            call()
+    assert not list((tmp_path / "worker").rglob("*.duckdb"))
