@@ -1,18 +1,11 @@
 """The CLI as a user runs it: a subprocess, one-line errors, exit codes."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-
-def newsmon(*args: str, data_dir: Path, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "NEWSMON_DATA_DIR": str(data_dir), **env}
-    return subprocess.run([sys.executable, "-m", "newsmon", *args], capture_output=True, text=True,
-                          env=environment, input=stdin, timeout=300)
+from tests.support.cli import newsmon
 
 
 def test_help_lists_the_commands(tmp_path):

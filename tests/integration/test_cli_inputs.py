@@ -11,8 +11,8 @@ import pytest
 from newsmon import pipeline
 from newsmon.config import Settings
 from newsmon.domain import article_id
-from tests.integration.test_cli import newsmon
-from tests.integration.test_warehouse_access import ARTICLES, loaded  # noqa: F401 (a fixture)
+from tests.support.cli import newsmon
+from tests.support.warehouse import ARTICLES
 
 
 def _one_line(result) -> str:

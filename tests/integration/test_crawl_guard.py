@@ -6,8 +6,8 @@ import pytest
 from crawlers import fetch as fetch_module
 from newsmon import pipeline
 from newsmon.domain import Source
-from tests.integration.test_crawl_failures import ARTICLE
 from tests.servers import Route, RoutedServer
+from tests.support.pages import ARTICLE
 
 pytestmark = pytest.mark.slow
 

@@ -5,8 +5,8 @@ import pytest
 
 from newsmon import pipeline
 from newsmon.domain import Source
-from tests.integration.test_crawl_failures import ARTICLE
 from tests.servers import Route, RoutedServer
+from tests.support.pages import ARTICLE
 
 pytestmark = pytest.mark.slow
 

@@ -10,8 +10,8 @@ from rich.console import Console
 
 from newsmon.demo import DEMO_PORT
 from newsmon.sample_site import load_manifest
-from tests.integration.test_cli import newsmon
 from tests.servers import free_port
+from tests.support.cli import newsmon
 
 # Logs of each run, not facts about the articles: a rerun rightly records its own crawl (one row per
 # run and source) and its feeds' 304s (validators, not-modified streak).

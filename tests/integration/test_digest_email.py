@@ -17,7 +17,7 @@ from newsmon.config import EmailSettings
 from newsmon.digest.email import SendError
 from tests.conftest import Inbox
 from tests.servers import free_port
-from tests.unit.test_digest import _seed
+from tests.support.digest import seed_flagged_article
 
 USER, PASSWORD = "digest-bot", "s3cret-Passw0rd"
 
@@ -45,7 +45,7 @@ def _with_email(settings, port, **extra):
 
 def test_digest_arrives_with_text_html_and_inline_chart(settings, smtp):
     controller, inbox = smtp
-    _seed(settings, "<script>alert(1)</script> Parcel hub\nswitches on robots")
+    seed_flagged_article(settings, "<script>alert(1)</script> Parcel hub\nswitches on robots")
     settings = _with_email(settings, controller.port)
     result = pipeline.send_digest(settings, "2026-W47")
     assert result["status"] == "sent" and result["articles"] == 1
@@ -73,7 +73,7 @@ def test_digest_arrives_with_text_html_and_inline_chart(settings, smtp):
 
 def test_a_week_is_sent_once_unless_forced(settings, smtp):
     controller, inbox = smtp
-    _seed(settings, "Parcel hub switches on sorting robots")
+    seed_flagged_article(settings, "Parcel hub switches on sorting robots")
     settings = _with_email(settings, controller.port)
     assert pipeline.send_digest(settings, "2026-W47")["status"] == "sent"
     assert pipeline.send_digest(settings, "2026-W47")["status"] == "already sent"
@@ -84,7 +84,7 @@ def test_a_week_is_sent_once_unless_forced(settings, smtp):
 
 def test_empty_week_is_still_a_valid_email(settings, smtp):
     controller, inbox = smtp
-    _seed(settings, "Parcel hub switches on sorting robots")
+    seed_flagged_article(settings, "Parcel hub switches on sorting robots")
     pipeline.send_digest(_with_email(settings, controller.port), "2026-W40")
     message = email.message_from_bytes(inbox.messages[0][1], policy=email.policy.default)
     assert "No articles flagged this week." in message.get_body(("plain",)).get_content()
@@ -92,7 +92,7 @@ def test_empty_week_is_still_a_valid_email(settings, smtp):
 
 def test_auth_accepted_and_refused_and_password_never_stored(settings, smtp_auth, capfd):
     controller, inbox = smtp_auth
-    _seed(settings, "Parcel hub switches on sorting robots")
+    seed_flagged_article(settings, "Parcel hub switches on sorting robots")
     good = _with_email(settings, controller.port, username=USER, password=PASSWORD)
     assert pipeline.send_digest(good, "2026-W47")["status"] == "sent"
     wrong = _with_email(settings, controller.port, username=USER, password="wrong")
@@ -110,7 +110,7 @@ def test_auth_accepted_and_refused_and_password_never_stored(settings, smtp_auth
 
 
 def test_smtp_down_is_a_clear_failure_and_nothing_is_recorded(settings):
-    _seed(settings, "Parcel hub switches on sorting robots")
+    seed_flagged_article(settings, "Parcel hub switches on sorting robots")
     env = {**os.environ, "NEWSMON_DATA_DIR": str(settings.data_dir), "NEWSMON_EMAIL__SMTP_HOST": "127.0.0.1",
            "NEWSMON_EMAIL__SMTP_PORT": str(free_port()), "NEWSMON_EMAIL__RECIPIENTS": "a@example.org",
            "NEWSMON_EMAIL__RETRY_BACKOFF": "0.05", "NEWSMON_EMAIL__PASSWORD": PASSWORD}
@@ -259,7 +259,7 @@ def smtp_starttls(certificates):
 def test_starttls_with_a_private_ca_and_auth(settings, smtp_starttls, certificates):
     controller, inbox = smtp_starttls
     ca_pem, _, _ = certificates
-    _seed(settings, "Parcel hub switches on sorting robots")
+    seed_flagged_article(settings, "Parcel hub switches on sorting robots")
     secure = _with_email(settings, controller.port, security="starttls", username=USER, password=PASSWORD,
                          ca_file=ca_pem)
     assert pipeline.send_digest(secure, "2026-W47")["status"] == "sent"
@@ -270,7 +270,7 @@ def test_starttls_with_a_private_ca_and_auth(settings, smtp_starttls, certificat
 
 def test_starttls_refuses_an_untrusted_certificate_and_records_nothing(settings, smtp_starttls):
     controller, inbox = smtp_starttls
-    _seed(settings, "Parcel hub switches on sorting robots")
+    seed_flagged_article(settings, "Parcel hub switches on sorting robots")
     untrusted = _with_email(settings, controller.port, security="starttls", username=USER, password=PASSWORD)
     with pytest.raises(SendError, match=r"TLS certificate of 127\.0\.0\.1:\d+ not trusted .*NEWSMON_EMAIL__CA_FILE"):
         pipeline.send_digest(untrusted, "2026-W47")
@@ -281,7 +281,7 @@ def test_starttls_refuses_an_untrusted_certificate_and_records_nothing(settings,
 
 def test_plain_connection_is_refused_where_starttls_is_required(settings, smtp_starttls):
     controller, inbox = smtp_starttls
-    _seed(settings, "Parcel hub switches on sorting robots")
+    seed_flagged_article(settings, "Parcel hub switches on sorting robots")
     with pytest.raises(SendError, match="after 3 attempts"):
         pipeline.send_digest(_with_email(settings, controller.port), "2026-W47")
     assert inbox.messages == []
@@ -294,7 +294,7 @@ def test_implicit_tls(settings, certificates):
                             ssl_context=_server_context(cert_pem, key_pem))
     controller.start()
     try:
-        _seed(settings, "Parcel hub switches on sorting robots")
+        seed_flagged_article(settings, "Parcel hub switches on sorting robots")
         assert pipeline.send_digest(_with_email(settings, controller.port, security="ssl", ca_file=ca_pem),
                                     "2026-W47")["status"] == "sent"
     finally:
@@ -304,7 +304,7 @@ def test_implicit_tls(settings, certificates):
 
 def test_missing_ca_file_is_a_clear_error(settings, smtp, tmp_path):
     controller, inbox = smtp
-    _seed(settings, "Parcel hub switches on sorting robots")
+    seed_flagged_article(settings, "Parcel hub switches on sorting robots")
     with pytest.raises(SendError, match="NEWSMON_EMAIL__CA_FILE .*no such file"):
         pipeline.send_digest(_with_email(settings, controller.port, security="starttls",
                                          ca_file=tmp_path / "missing.pem"), "2026-W47")

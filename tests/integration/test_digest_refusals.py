@@ -8,9 +8,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.conftest import Inbox
-from tests.integration.test_cli import newsmon
 from tests.servers import free_port
-from tests.unit.test_digest import _seed
+from tests.support.cli import newsmon
+from tests.support.digest import seed_flagged_article
 
 REFUSED = "nobody@example.org"
 
@@ -58,7 +58,7 @@ def _ledger(settings) -> list[tuple]:
 @pytest.mark.parametrize("refusing_smtp", [{REFUSED}], indirect=True)
 def test_partly_refused_send_is_reported_and_records_who_got_it(settings, refusing_smtp):
     controller, handler = refusing_smtp
-    _seed(settings, "Parcel hub switches on sorting robots")
+    seed_flagged_article(settings, "Parcel hub switches on sorting robots")
     result = _send(settings, controller.port, f"analyst@example.org, {REFUSED}")
     assert result.returncode == 1, result.stdout
     (line,) = result.stderr.strip().splitlines()
@@ -73,7 +73,7 @@ def test_partly_refused_send_is_reported_and_records_who_got_it(settings, refusi
 @pytest.mark.parametrize("refusing_smtp", [{REFUSED, "also-nobody@example.org"}], indirect=True)
 def test_every_recipient_refused_is_one_line_no_retry_and_nothing_recorded(settings, refusing_smtp):
     controller, handler = refusing_smtp
-    _seed(settings, "Parcel hub switches on sorting robots")
+    seed_flagged_article(settings, "Parcel hub switches on sorting robots")
     result = _send(settings, controller.port, f"{REFUSED}, also-nobody@example.org")
     assert result.returncode == 1
     (line,) = result.stderr.strip().splitlines()

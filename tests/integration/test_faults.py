@@ -10,7 +10,7 @@ import duckdb
 import pytest
 import yaml
 
-from tests.integration.test_cli import newsmon
+from tests.support.cli import newsmon
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from newsmon import pipeline
 from newsmon.config import Settings
 from newsmon.domain import Source
 from tests.conftest import fast_crawl
-from tests.integration.test_crawl_failures import ARTICLE
 from tests.servers import Route, RoutedServer
 from tests.sites.hostile_site import (
     ACCENTED,
@@ -26,6 +25,7 @@ from tests.sites.hostile_site import (
     gzip_bomb,
     routes,
 )
+from tests.support.pages import ARTICLE
 
 pytestmark = pytest.mark.slow
 

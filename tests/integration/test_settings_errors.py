@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_cli import newsmon
+from tests.support.cli import newsmon
 
 
 def _errors(tmp_path: Path, **env: str) -> list[str]:

@@ -8,8 +8,8 @@ import pytest
 from newsmon import pipeline
 from newsmon.domain import Source
 from newsmon.sample_site import load_manifest
-from tests.integration.test_crawl_failures import ARTICLE
 from tests.servers import Route, RoutedServer
+from tests.support.pages import ARTICLE
 
 pytestmark = pytest.mark.slow
 

@@ -14,9 +14,9 @@ import pytest
 
 from newsmon import pipeline
 from newsmon.config import Settings
-from tests.integration.test_cli import newsmon
-from tests.integration.test_warehouse_access import ARTICLES, loaded  # noqa: F401 (a fixture)
 from tests.servers import RoutedServer
+from tests.support.cli import newsmon
+from tests.support.warehouse import ARTICLES
 
 
 class ConnectionRecorder:
