@@ -59,9 +59,11 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
+# ruff check only: the code is not in ruff format's style (hand-wrapped lines up to 120), and a
+# format check that never fails (`|| true`, as it was) said nothing; reformatting every file is a
+# separate change to make when nobody else has edits open.
 lint: $(STAMP)
 	$(BIN)/ruff check newsmon crawlers models warehouse dags tests benchmarks
-	$(BIN)/ruff format --check newsmon crawlers models warehouse dags tests benchmarks || true
 
 # Local Airflow: metadata in PostgreSQL (a private server under data/airflow/postgres on 127.0.0.1:
 # AIRFLOW_PG_PORT, run as the postgres user when make runs as root; started here, stopped when

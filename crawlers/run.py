@@ -16,6 +16,7 @@ from pathlib import Path
 
 from crawlers.conditional import FeedState
 from newsmon.domain import known_key, same_article_url
+from newsmon.files import write_atomically
 
 
 def repair_staging(path: Path) -> set[str]:
@@ -39,9 +40,7 @@ def repair_staging(path: Path) -> set[str]:
 
 
 def _write_json_atomically(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def crawl(spec: dict) -> dict:

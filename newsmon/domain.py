@@ -130,6 +130,11 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(folded.encode("utf-8")).hexdigest()[:16]
 
 
+def utc_now() -> datetime:
+    """Now in UTC, naive, as the warehouse stores timestamps."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
 def utc_naive(value: datetime) -> datetime:
     """The warehouse stores UTC as naive timestamps; aware values are converted, naive ones taken as UTC."""
     if value.tzinfo is not None:

@@ -10,14 +10,13 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
 import duckdb
 
-from newsmon.domain import NewsmonError
+from newsmon.domain import NewsmonError, utc_now
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _VIEW_DIRECTIVE = re.compile(r"^--\s*@view\s+([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
@@ -245,7 +244,7 @@ def write_transaction(con: duckdb.DuckDBPyConnection, work: Callable[[], T], *, 
         try:
             if lake:
                 con.execute("update write_lock set holder = ?, claimed_at = ?",
-                            [holder, datetime.now(UTC).replace(tzinfo=None)])
+                            [holder, utc_now()])
             result = work()
             con.execute("commit")
             return result
@@ -344,7 +343,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
             con.execute(_for_backend(_expand_views(migration.sql, later), kind))
             con.execute(
                 "insert into schema_migrations values (?, ?, ?)",
-                [migration.version, migration.name, datetime.now(UTC).replace(tzinfo=None)],
+                [migration.version, migration.name, utc_now()],
             )
             con.execute("commit")
         except Exception:
@@ -369,10 +368,3 @@ def check_current(con: duckdb.DuckDBPyConnection, label: str) -> None:
     pending = sorted(known - done)
     if pending:
         raise WarehouseError(f"warehouse {label} needs migrations {pending}: run `newsmon db migrate`")
-
-
-def open_warehouse(path: str | Path) -> duckdb.DuckDBPyConnection:
-    """A read-write connection to a DuckDB file, created if missing, with the schema brought up to date."""
-    con = connect(path)
-    migrate(con)
-    return con

@@ -18,11 +18,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import duckdb
 import numpy as np
 
+from newsmon.domain import utc_now
 from warehouse.db import upsert
 
 DEFAULT_WINDOW_HOURS = 72
@@ -200,7 +201,7 @@ def assign_stories(con: duckdb.DuckDBPyConnection, *, window_hours: int = DEFAUL
                      [lo, hi])
     vectors = _vectors_for(con, existing + new, embed, embed_model) if embed else None
     assigned = cluster(existing, new, window=window, threshold=threshold, vectors=vectors)
-    stamp = now or datetime.now(UTC).replace(tzinfo=None)
+    stamp = now or utc_now()
     upsert(con, "article_stories",
            ["article_id", "story_id", "method", "similarity", "matched_article_id", "clustered_at"],
            [[*row, stamp] for row in assigned], keys=["article_id"], update=[])

@@ -21,7 +21,7 @@ from crawlers.health import Health, classify_failure
 from crawlers.items import PageItem
 from crawlers.sitemaps import parse_sitemap
 from crawlers.workers import ExtractionPool
-from newsmon.domain import known_key
+from newsmon.domain import known_key, utc_now
 
 _MAX_SITEMAP_DEPTH = 3  # robots.txt -> index -> index -> urlset
 _MAX_CHILD_SITEMAPS = 50
@@ -86,7 +86,7 @@ class SourceSpider(scrapy.Spider):
         """Record the listing's new state; False when the server answered 304 Not Modified.
 
         An unchanged body is still read: entries that failed last time are retried, known ones skipped."""
-        now = datetime.now(UTC).replace(tzinfo=None)
+        now = utc_now()
         previous = self.feed_states.get(url)
         if response.status == 304 and previous is not None:
             self.health.count(f"{kind}_not_modified")
@@ -154,7 +154,7 @@ class SourceSpider(scrapy.Spider):
             self.health.count("skipped_invalid")
             return None
         dated = dated or published
-        if dated and not plausible_date(dated, datetime.now(UTC).replace(tzinfo=None)):
+        if dated and not plausible_date(dated, utc_now()):
             dated = None  # a 1970 or 2099 listing date says nothing about age (normalize records it)
         if not self._allowed(url):
             self.health.count("skipped_offsite")

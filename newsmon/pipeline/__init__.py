@@ -51,7 +51,6 @@ from newsmon.pipeline.health import (
 from newsmon.pipeline.load import (
     LoadReport,
     load_day,
-    load_named_run,
     load_run,
     staged_results,
 )
@@ -131,7 +130,6 @@ __all__ = [
     "LoadReport",
     "staged_results",
     "load_run",
-    "load_named_run",
     "load_day",
     "HealthReport",
     "check_health",

@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from newsmon.config import Settings
-from newsmon.domain import CrawlResult, Source, known_key, utc_naive
+from newsmon.domain import CrawlResult, Source, known_key, utc_naive, utc_now
 from newsmon.pipeline.common import PipelineError, run_dir
 from newsmon.pipeline.store import read_existing
 from newsmon.sources import load_sources
@@ -55,7 +55,7 @@ def crawl_source(source: Source, *, run_id: str, settings: Settings,
     staging = directory / f"{source.name}.jsonl"
     summary = directory / f"{source.name}.summary.json"
     spec_path = directory / f"{source.name}.spec.json"
-    started = datetime.now(UTC).replace(tzinfo=None)
+    started = utc_now()
     source_record = {
         "name": source.name, "homepage": source.homepage, "feeds": list(source.feeds),
         "sitemaps": list(source.sitemaps), "sections": list(source.sections),
@@ -82,12 +82,12 @@ def crawl_source(source: Source, *, run_id: str, settings: Settings,
             proc = _run_crawl(spec_path, settings.crawl.source_timeout)
     except subprocess.TimeoutExpired:
         result = replace(failed, error=f"timeout: crawl exceeded {settings.crawl.source_timeout:.0f} s",
-                         finished_at=datetime.now(UTC).replace(tzinfo=None))
+                         finished_at=utc_now())
     else:
         if proc.returncode != 0 or not summary.exists():
             lines = [line for line in proc.stderr.splitlines() if line.strip()]
             result = replace(failed, error=f"crawler crashed: {lines[-1] if lines else proc.returncode}",
-                             finished_at=datetime.now(UTC).replace(tzinfo=None))
+                             finished_at=utc_now())
         else:
             result = CrawlResult.from_record(json.loads(summary.read_text(encoding="utf-8")))
     return result

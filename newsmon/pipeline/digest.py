@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 from newsmon.config import Settings
+from newsmon.domain import utc_now
+from newsmon.files import write_atomically
 from newsmon.pipeline.common import PipelineError
 from newsmon.pipeline.store import connection, publish_snapshot
 
@@ -87,14 +88,10 @@ def render_digest_preview(settings: Settings, week: str, out: Path) -> Path:
     parts = digest_parts(settings, week)
     sources = {cid: "data:image/png;base64," + base64.b64encode(png).decode("ascii")
                for cid, png in parts.images.items()}
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(render_digest_html(parts.context, sources), encoding="utf-8")
-        os.replace(tmp, out)
+        write_atomically(out, render_digest_html(parts.context, sources))
     except OSError as exc:
-        if tmp.parent.is_dir():
-            tmp.unlink(missing_ok=True)
         raise PipelineError(f"cannot write the digest to {out}: {exc.strerror or exc}") from None
     return out
 
@@ -131,7 +128,7 @@ def send_digest(settings: Settings, week: str, *, force: bool = False) -> dict:
     from email.utils import parseaddr
 
     delivered = [r for r in email.recipients if parseaddr(r)[1] not in refused]
-    sent_at = datetime.now(UTC).replace(tzinfo=None)
+    sent_at = utc_now()
     with connection(settings) as con:
         record_digest(con, week=week, recipients=delivered, sent_at=sent_at, message_id=message["Message-ID"],
                       subject=message["Subject"], article_ids=parts.article_ids)

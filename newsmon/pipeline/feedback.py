@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from newsmon.config import Settings
+from newsmon.files import write_atomically
 from newsmon.pipeline.store import connection, publish_snapshot
 
 
@@ -31,7 +31,5 @@ def export_feedback(settings: Settings) -> tuple[Path, int]:
         examples = feedback_examples(con)
     target = settings.data_dir / "feedback" / "feedback.jsonl"
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in examples), encoding="utf-8")
-    os.replace(tmp, target)
+    write_atomically(target, "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in examples))
     return target, len(examples)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from newsmon.config import Settings
-from newsmon.domain import CrawlResult, Source
+from newsmon.domain import CrawlResult, Source, utc_now
 from newsmon.pipeline.common import PipelineError, run_dir, warn
 from newsmon.pipeline.crawl import sources_to_crawl
 from newsmon.pipeline.store import connection, publish_snapshot
@@ -101,13 +100,8 @@ def _staging_failed(error: str | None) -> bool:
     return bool(error) and (error.startswith("staging:") or "No space left on device" in error)
 
 
-def load_named_run(settings: Settings, *, run_id: str) -> int:
-    """Load a run with the sources of sources.yaml; returns the number of articles read."""
-    return load_run(settings, run_id, load_sources(settings.sources_file)).read
-
-
 def load_day(settings: Settings, *, run_id: str, only: Iterable[str] | None = None) -> dict:
-    """Load a scheduled day's staging (load_named_run), recording every source it was to crawl
+    """Load a scheduled day's staging with the sources of sources.yaml, recording every source it was to crawl
     (sources_to_crawl: the enabled ones, or `only`) whose crawl left nothing (its task failed,
     timed out or never ran) as a failed crawl, so the day has no silent gap. Returns counts and
     the missing sources (for XCom)."""
@@ -116,7 +110,7 @@ def load_day(settings: Settings, *, run_id: str, only: Iterable[str] | None = No
     directory.mkdir(parents=True, exist_ok=True)  # no crawl got as far as starting: all missing
     results = staged_results(settings, run_id)
     staged = {r.source for r in results}
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
     missing = [name for name in expected if name not in staged]
     results += [CrawlResult(source=name, run_id=run_id, ok=False, staging_path=str(directory / f"{name}.jsonl"),
                             error="missing: the crawl task did not finish (failed, timed out or never ran)",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 from newsmon.config import Settings
-from newsmon.domain import LABELS, Score
+from newsmon.domain import LABELS, Score, utc_now
 from newsmon.pipeline.common import warn
 from newsmon.pipeline.model import load_classifier
 from newsmon.pipeline.store import connection, publish_snapshot
@@ -40,7 +40,7 @@ def classify_warehouse(settings: Settings, *, rescore: bool = False,
 
     classifier = load_classifier(settings)
     config = classifier.config
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
     scored = 0
     with connection(settings) as con:
         register_model(con, model_version=classifier.version, base_model=config["base_model"],
