@@ -21,9 +21,11 @@ class SendError(NewsmonError):
     """The digest could not be sent."""
 
 
-def one_line(text: str) -> str:
-    """Header-safe: no CR/LF (no header injection), no runs of spaces."""
-    return re.sub(r"\s+", " ", text or "").strip()
+def one_line(text: str | None, limit: int = 0) -> str:
+    """Text on one line: no CR/LF (a header cannot be injected, a title cannot break a layout), no
+    runs of spaces; cut to limit characters with an ellipsis when limit is given."""
+    flat = re.sub(r"\s+", " ", text or "").strip()
+    return flat if not limit or len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def build_message(*, subject: str, sender: str, recipients: list[str], text: str, html: str,

@@ -3,12 +3,13 @@ HTML (autoescaped) and plain-text parts rendered from it, so both carry the same
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+
+from newsmon.digest.email import one_line
 
 LABEL_TITLES = {
     "integration": "AI-driven virtual-real integration",
@@ -48,12 +49,6 @@ def safe_link(url: str | None) -> str | None:
     except ValueError:
         return None
     return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
-
-
-def _one_line(text: str | None, limit: int = 0) -> str:
-    """Web text on one line (a title with a newline must not break the text part's layout)."""
-    flat = re.sub(r"\s+", " ", text or "").strip()
-    return flat if not limit or len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def _arrow(change: float | None) -> str:
@@ -107,10 +102,10 @@ def _sections(rows: list[tuple], counts: dict[str, int]) -> list[dict]:
          articles, score, evidence, sectors, recency, rank_score, _article_ids) in rows:
         totals[label] = total
         stories.setdefault(label, []).append({
-            "rank": rank, "story_id": story_id, "title": _one_line(title), "url": safe_link(first_url),
+            "rank": rank, "story_id": story_id, "title": one_line(title), "url": safe_link(first_url),
             "source": first_source, "published": _day(first_published), "sources": sources,
             "other_sources": list(others or []), "articles": articles, "score": score,
-            "evidence": _one_line(evidence), "sectors": list(sectors or []), "recency": recency,
+            "evidence": one_line(evidence), "sectors": list(sectors or []), "recency": recency,
             "rank_score": rank_score,
         })
     return [{"label": label, "title": LABEL_TITLES.get(label, label), "stories": items,
@@ -133,7 +128,7 @@ def _rising(rows: list[tuple]) -> list[dict]:
 
 def _health(rows: list[tuple]) -> list[dict]:
     return [{"source": source, "runs": runs, "failed": failed, "broken": broken,
-             "last_error": _one_line(error, 160), "last_error_day": _day(error_at),
+             "last_error": one_line(error, 160), "last_error_day": _day(error_at),
              "last_success": _day(success)}
             for source, runs, failed, broken, error, error_at, success in rows]
 
