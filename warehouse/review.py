@@ -215,6 +215,10 @@ class Review:
                         self._cache.popitem(last=False)
         return value
 
+    def cached(self, key: tuple, compute: Callable[[], object]):
+        """What the app makes from a snapshot's reads (a chart), kept per snapshot like the reads."""
+        return self._cached(("app", *key), compute)
+
     def _rows(self, name: str, params: list | dict | None = None, *, trends: bool = False) -> list[tuple]:
         """The named query's rows; trends: with TREND_VIEWS read from memory (Review._trends)."""
         search_path = self._trends() if trends else None

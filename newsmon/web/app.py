@@ -103,15 +103,19 @@ def create_app(review, *, token: str | None = None, user: str = "web", stories_p
     def chart(request: Request) -> Response:
         from newsmon.digest.chart import sector_chart, trend_chart
 
+        name = request.path_params["name"]
+        if name not in ("trend", "sectors"):
+            return PlainTextResponse("no such chart", status_code=404)
         week, start, end, _ = chosen_week(request)
-        rows = review.digest_rows(start, end, 1, parts=("trend", "sectors"))
-        with _CHART_LOCK:
-            if request.path_params["name"] == "trend":
-                png = trend_chart(rows["trend"], f"Share of articles flagged, 12 weeks to {week}")
-            elif request.path_params["name"] == "sectors":
-                png = sector_chart([(sector, label, flagged) for sector, label, _, flagged, _ in rows["sectors"]])
-            else:
-                return PlainTextResponse("no such chart", status_code=404)
+
+        def draw() -> bytes | None:
+            rows = review.digest_rows(start, end, 1, parts=("trend", "sectors"))
+            with _CHART_LOCK:
+                if name == "trend":
+                    return trend_chart(rows["trend"], f"Share of articles flagged, 12 weeks to {week}")
+                return sector_chart([(sector, label, flagged) for sector, label, _, flagged, _ in rows["sectors"]])
+
+        png = review.cached(("chart", name, start), draw)  # drawn once per snapshot, like the reads
         if png is None:
             return PlainTextResponse("nothing flagged this week", status_code=404)
         return Response(png, media_type="image/png")
