@@ -335,11 +335,11 @@ def _child(path: Path, variant: str, count: int) -> dict:
     if student:
         path = _student(path, student)
     titles, texts = _articles(count)
+    location = _plain_location(_encoder_location(path)) if precision is None else None
     started = time.perf_counter()
     if precision is None:
         from transformers import pipeline as hf_pipeline
 
-        location = _encoder_location(path)
         plain = hf_pipeline("text-classification", model=location, truncation=True, device="cpu")
         inputs = [f"{t}\n{x}" for t, x in zip(titles, texts, strict=True)]
         plain(inputs)
@@ -382,6 +382,31 @@ def _encoder_location(path: Path) -> str:
 
     config = json.loads((path / "config.json").read_text(encoding="utf-8"))
     return str(path / config["encoder"]) if config.get("encoder") else resolve_base_model(config["base_model"])
+
+
+def _plain_location(location: str) -> str:
+    """A directory transformers loads as it is: an artifact's encoder stores only the tensors the
+    packaged MiniLM lacks, so its whole state is written once, with the base's tokenizer, beside
+    the temporary files (before the timing starts)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from models.artifact import is_packed, read_encoder
+
+    if not is_packed(location):
+        return location
+    from safetensors.torch import save_file
+
+    config, state, tokenizer_dir = read_encoder(location)
+    plain = Path(tempfile.mkdtemp(prefix="newsmon-plain-encoder-"))
+    atexit.register(shutil.rmtree, plain, ignore_errors=True)
+    save_file({name: tensor.contiguous() for name, tensor in state.items()}, str(plain / "model.safetensors"))
+    (plain / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+        if (Path(tokenizer_dir) / name).is_file():
+            shutil.copy(Path(tokenizer_dir) / name, plain / name)
+    return str(plain)
 
 
 def _run_child(path: Path, variant: str, count: int) -> dict:
