@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from models.base import ModelError, resolve_base_model
+from newsmon.files import write_atomically
 
 CHECKSUMS = "checksums.sha256"
 # when and how long this build took: a fact about the run, not the model, so outside the checksums
@@ -276,9 +277,7 @@ def write_artifact(models_dir: Path, version: str, config: dict, heads: dict[str
 
 
 def make_current(models_dir: Path, version: str) -> None:
-    latest = models_dir / "LATEST"
-    latest.with_suffix(".tmp").write_text(version, encoding="utf-8")
-    os.replace(latest.with_suffix(".tmp"), latest)
+    write_atomically(models_dir / "LATEST", version)
 
 
 def read_run_facts(folder: Path) -> dict:

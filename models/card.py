@@ -3,9 +3,12 @@ and the evidence passed in (what the analyses under models/analysis measured); i
 
 from __future__ import annotations
 
+import io
 import platform
 from dataclasses import dataclass
 from pathlib import Path
+
+from newsmon.files import write_atomically
 
 
 @dataclass(frozen=True)
@@ -222,11 +225,10 @@ def write_reliability_chart(metrics: dict, path: Path) -> Path | None:
              title="Reliability on the real test split")
     axes.legend(loc="upper left", fontsize=8)
     figure.tight_layout()
-    tmp = path.with_suffix(".tmp.png")
-    figure.savefig(tmp, metadata={"Software": None})
+    image = io.BytesIO()
+    figure.savefig(image, format="png", metadata={"Software": None})
     plt.close(figure)
-    tmp.replace(path)
-    return path
+    return write_atomically(path, image.getvalue())
 
 
 def _real_section(config: dict, metrics: dict, chart: str | None) -> str:

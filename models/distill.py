@@ -24,7 +24,6 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +36,7 @@ from models.dataset import Example
 from models.encoder import Encoder, ModelError, bf16_native
 from models.evaluate import evaluate
 from models.progress import Steps, no_steps
+from newsmon.domain import utc_now
 
 _BATCH = 32
 
@@ -340,7 +340,7 @@ def _distill(teacher_path: Path, examples: list[Example], config: DistillConfig,
         "same_labels_as_teacher": round(agree, 4),
     }
     # clock facts stay out of the model's files, so a rebuild has the same checksums
-    run_facts = {"trained_at": datetime.now(UTC).replace(tzinfo=None).isoformat(),
+    run_facts = {"trained_at": utc_now().isoformat(),
                  "train_seconds": round(time.monotonic() - started, 1)}
     return write_artifact(models_dir, version, student_config, read_heads(teacher_path), metrics, student,
                           card=render_card(student_config | run_facts, metrics, evidence=card_evidence()),

@@ -9,7 +9,6 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +22,7 @@ from models.encoder import Encoder
 from models.evaluate import test_metrics
 from models.metrics import best_threshold
 from models.progress import Steps, no_steps
-from newsmon.domain import LABELS, SECTORS
+from newsmon.domain import LABELS, SECTORS, utc_now
 
 FROZEN = "frozen"  # frozen encoder, logistic-regression head per label (fast, ~30 s)
 FINETUNE = "finetune"  # full fine-tuning of encoder + linear head (better on the test split, minutes)
@@ -291,7 +290,7 @@ def _train(examples: list[Example], config: TrainConfig, models_dir: Path, progr
 
     written_test = [ex for ex in test_set if ex.source == "written"]
     real_test = [ex for ex in test_set if ex.source != "written"]
-    trained_at = datetime.now(UTC).replace(tzinfo=None)
+    trained_at = utc_now()
     card_facts = {
         "model_version": version, "base_model": config.base_model, "method": config.method,
         "method_description": METHODS[config.method], "normalize": config.method == FROZEN,

@@ -10,12 +10,14 @@ of its title and text; articles not yet cached are encoded and added.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from newsmon.files import write_atomically
 
 
 @dataclass(frozen=True)
@@ -79,10 +81,10 @@ def _save(path: Path, store: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
     keys = sorted(store)
     sizes = [len(store[k][0]) for k in keys]
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
-    np.savez(tmp, keys=np.asarray(keys), starts=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+    buffer = io.BytesIO()
+    np.savez(buffer, keys=np.asarray(keys), starts=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
              vectors=np.concatenate([store[k][0] for k in keys]), lengths=np.concatenate([store[k][1] for k in keys]))
-    os.replace(tmp, path)
+    write_atomically(path, buffer.getvalue())
 
 
 def documents(encoder, titles: list[str], texts: list[str], max_chunks: int,

@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from models.card import Evidence
+from newsmon.files import write_atomically
 
 COMPARISON = "comparison.json"  # written by `python -m models.compare`
 KEYS = "keys.json"  # written by `python -m models.keys`
@@ -22,11 +23,7 @@ def result_path(name: str) -> Path:
 
 
 def write_result(name: str, result: dict) -> Path:
-    path = result_path(name)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_atomically(result_path(name), json.dumps(result, indent=2) + "\n")
 
 
 def read_result(name: str) -> dict | None:
