@@ -496,7 +496,8 @@ def _speed_table(path: Path, labels: tuple[str, ...], count: int, runs: int, con
             model = students[student_layers] if student_layers else path
             f1_cache[key] = _test_f1(model, precision, max_chunks, max_length, via_transformers)
         f1 = f1_cache.get(key, ["(untrained head)"] * len(labels) * (2 if _real_test_split() else 1))
-        table.add_row(variant, f"{rate:.1f}", f"{rate / plain:.2f}x", f"{rate / own[student_layers]:.2f}x",
+        own_rate = own.get(student_layers)  # --quick leaves out the student's own pipeline
+        table.add_row(variant, f"{rate:.1f}", f"{rate / plain:.2f}x", f"{rate / own_rate:.2f}x" if own_rate else "-",
                       f"{tokens:,.0f}",
                       f"{100 * flops / peak:.0f}%" + (" of fp32" if precision in ("int8", "ort-int8") else ""),
                       f"{statistics.median(r['peak_mib'] for r in rows):.0f}", *f1)
