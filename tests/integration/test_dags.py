@@ -255,10 +255,10 @@ def test_newsmon_run_and_the_dag_write_the_same_warehouse(airflow_home, sample_s
 
 @pytest.mark.parametrize("timezone", ["UTC", "Asia/Tokyo"])  # Monday 07:00 in Tokyo is Sunday in UTC
 def test_weekly_digest_dag_sends_last_week_once(airflow_home, settings, smtp, timezone):
-    from tests.unit.test_digest import _seed
+    from tests.support.digest import seed_flagged_article
 
     controller, inbox = smtp
-    _seed(settings, "Parcel hub switches on sorting robots")
+    seed_flagged_article(settings, "Parcel hub switches on sorting robots")
     env = airflow_env(airflow_home, NEWSMON_DATA_DIR=str(settings.data_dir), NEWSMON_EMAIL__SMTP_HOST="127.0.0.1",
                       NEWSMON_EMAIL__SMTP_PORT=str(controller.port), NEWSMON_EMAIL__RECIPIENTS="a@example.org",
                       NEWSMON_EMAIL__TIMEZONE=timezone)
@@ -395,10 +395,10 @@ def test_daily_params_crawl_a_subset_and_rescore_the_history(airflow_home, sampl
 
 
 def test_weekly_params_send_a_chosen_week_and_force_a_resend(airflow_home, settings, smtp):
-    from tests.unit.test_digest import _seed
+    from tests.support.digest import seed_flagged_article
 
     controller, inbox = smtp
-    _seed(settings, "Parcel hub switches on sorting robots")
+    seed_flagged_article(settings, "Parcel hub switches on sorting robots")
     env = airflow_env(airflow_home, NEWSMON_DATA_DIR=str(settings.data_dir), NEWSMON_EMAIL__SMTP_HOST="127.0.0.1",
                       NEWSMON_EMAIL__SMTP_PORT=str(controller.port), NEWSMON_EMAIL__RECIPIENTS="a@example.org")
     runs = dag_test(env, "newsmon_weekly_digest", (2026, 11, 23, 7),
