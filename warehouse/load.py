@@ -217,7 +217,7 @@ def record_crawl_runs(con: duckdb.DuckDBPyConnection, results: Iterable[CrawlRes
     rows = [
         [r.run_id, r.source, r.started_at, r.finished_at, r.ok, r.articles, r.entries_seen,
          r.pages_fetched, r.skipped_known, _failures_total(r), r.error, json.dumps(list(r.failures)),
-         json.dumps(r.counts)]
+         json.dumps(r.counts, sort_keys=True)]
         for r in results
     ]
     return upsert(con, "crawl_runs", _CRAWL_RUN_COLUMNS, rows, keys=["run_id", "source"])
