@@ -20,7 +20,9 @@ import pytest
 
 from newsmon import pipeline
 from newsmon.sample_site import load_manifest
-from tests.integration.test_dags import (
+from tests.pg import PostgresServer, unavailable_reason
+from tests.servers import free_port
+from tests.support.airflow import (
     airflow_cli,
     airflow_env,
     migrated_airflow_home,
@@ -28,8 +30,6 @@ from tests.integration.test_dags import (
     newsmon_settings,
     sample_sources,
 )
-from tests.pg import PostgresServer, unavailable_reason
-from tests.servers import free_port
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow, pytest.mark.scheduler]
 

@@ -15,7 +15,7 @@ from models import artifact
 from models.distill import DistillConfig, student_version
 from newsmon import pipeline
 from newsmon.config import ModelSettings, Settings
-from tests.integration.test_training import _small_data_dir
+from tests.support.models import small_data_dir
 
 SHIPPED = artifact.shipped_model()
 TEXTS = [
@@ -150,7 +150,7 @@ def test_training_twice_gives_the_same_version_and_checksums_and_reports_its_sta
     """The small-config twin of the shipped model's promise: train + distil in this process, again
     in a fresh one, and every model file is the same byte for byte; the stages' progress counts
     only grow, up to their totals."""
-    small = _small_data_dir(tmp_path, per_stratum=4)
+    small = small_data_dir(tmp_path, per_stratum=4)
     steps: list[tuple[str, int, int]] = []
     settings = Settings(data_dir=tmp_path / "one", model=ModelSettings(method="finetune", epochs=1, extra_data=None,
                                                                        distill=True))

@@ -1,7 +1,6 @@
 """Training writes a complete, loadable artifact; both methods, the fine-tuned one on a small set."""
 
 import json
-import shutil
 from datetime import datetime
 
 import pytest
@@ -9,31 +8,15 @@ import pytest
 from models import realnews
 from models.artifact import make_current
 from models.classifier import Classifier
-from models.dataset import default_data_dir, load_examples, real_examples, snapshot_hash
+from models.dataset import real_examples, snapshot_hash
 from newsmon import pipeline
 from newsmon.config import ModelSettings, Settings
 from newsmon.domain import Article, article_id, content_hash
+from tests.support.models import small_data_dir
 
 pytestmark = pytest.mark.slow
 CORPUS = realnews.default_corpus_dir()
 needs_corpus = pytest.mark.skipif(CORPUS is None, reason="no real-news corpus at ../shared/realnews (beside the clone)")
-
-
-def _small_data_dir(tmp_path, per_stratum: int = 12):
-    examples = load_examples()
-    picked: dict[tuple, list] = {}
-    for ex in examples:
-        bucket = picked.setdefault((ex.split, ex.stratum), [])
-        if len(bucket) < per_stratum:
-            bucket.append(ex)
-    rows = [ex for bucket in picked.values() for ex in bucket]
-    directory = tmp_path / "data-small"
-    directory.mkdir()
-    (directory / "small.jsonl").write_text("".join(
-        json.dumps({"id": ex.id, "title": ex.title, "text": ex.text, **ex.labels, "sectors": list(ex.sectors)}) + "\n"
-        for ex in rows))
-    shutil.copy(default_data_dir() / "test_split.txt", directory / "test_split.txt")
-    return directory
 
 
 def _small_real_dir(tmp_path, per_stratum: int = 6):
@@ -55,7 +38,7 @@ def _small_real_dir(tmp_path, per_stratum: int = 6):
 
 @needs_corpus
 def test_extra_data_adds_real_articles_and_the_card_names_every_source(tmp_path):
-    small, real = _small_data_dir(tmp_path, per_stratum=6), _small_real_dir(tmp_path, per_stratum=8)
+    small, real = small_data_dir(tmp_path, per_stratum=6), _small_real_dir(tmp_path, per_stratum=8)
     plain = pipeline.train_model(Settings(data_dir=tmp_path / "a", model=ModelSettings(method="frozen", extra_data=None)),
                                  data_dir=small)
     mixed = pipeline.train_model(Settings(data_dir=tmp_path / "b", model=ModelSettings(method="frozen", extra_data=real)),
@@ -91,7 +74,7 @@ def test_finetuned_artifact_carries_its_encoder_and_predicts(tmp_path):
 
     settings = Settings(data_dir=tmp_path, model=ModelSettings(method="finetune", epochs=1, extra_data=None,
                                                                distill=True))
-    small = _small_data_dir(tmp_path)
+    small = small_data_dir(tmp_path)
     # as `newsmon train` does with model.distill on: train, then distil the student that scores
     path, student = pipeline.train_current_model(settings, data_dir=small,
                                                  distill_config=DistillConfig(epochs=1, mixes=20))
@@ -114,7 +97,7 @@ def test_finetuned_artifact_carries_its_encoder_and_predicts(tmp_path):
 
 
 def test_training_is_reproducible_with_the_fixed_seed(tmp_path):
-    small = _small_data_dir(tmp_path, per_stratum=8)
+    small = small_data_dir(tmp_path, per_stratum=8)
     settings = Settings(data_dir=tmp_path / "one", model=ModelSettings(method="frozen", extra_data=None,
                                                                        distill=False))
     first, student = pipeline.train_current_model(settings, data_dir=small)
@@ -154,7 +137,7 @@ def test_train_with_feedback_adds_corrections_to_the_training_split(tmp_path):
     pipeline.load_run(settings, "r1", results=[])
     pipeline.label_article(settings, article_id(url), "integration", "no", note="demo only")
     pipeline.label_article(settings, article_id(url), "decentralization", "no")
-    small = _small_data_dir(tmp_path, per_stratum=6)
+    small = small_data_dir(tmp_path, per_stratum=6)
 
     plain = json.loads((pipeline.train_model(settings, data_dir=small) / "config.json").read_text())
     with_feedback = json.loads((pipeline.train_model(settings, data_dir=small, with_feedback=True)
@@ -176,7 +159,7 @@ def test_distilled_student_learns_the_teachers_vectors_and_becomes_current(model
     progress: list[str] = []
     # the default student: two layers, half their feed-forward neurons, a reading budget of its own
     path = pipeline.distill_model(model_settings, DistillConfig(epochs=6, mixes=240),
-                                  data_dir=_small_data_dir(tmp_path, per_stratum=6), progress=progress.append)
+                                  data_dir=small_data_dir(tmp_path, per_stratum=6), progress=progress.append)
     facts = json.loads((path / "config.json").read_text())["distillation"]
     assert path.name == student_version(teacher.name, DistillConfig(epochs=6, mixes=240))
     assert path.name.startswith(f"{teacher.name}-L03-F768-") and facts["teacher"] == teacher.name

@@ -1,11 +1,14 @@
-"""A trained model put where newsmon finds it, as `newsmon train` leaves one."""
+"""Models for the tests: a trained model put where newsmon finds it, as `newsmon train` leaves one, and
+a small training data dir."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 from models.artifact import make_current
+from models.dataset import default_data_dir, load_examples
 
 
 def install_model(artifact: Path, models_dir: Path, *, link: bool = False) -> Path:
@@ -19,3 +22,22 @@ def install_model(artifact: Path, models_dir: Path, *, link: bool = False) -> Pa
         shutil.copytree(artifact, target)
     make_current(models_dir, artifact.name)
     return target
+
+
+def small_data_dir(tmp_path: Path, per_stratum: int = 12) -> Path:
+    """A training data dir of a few written examples per split and label combination (with the
+    committed written test split), so a training test runs in minutes."""
+    examples = load_examples()
+    picked: dict[tuple, list] = {}
+    for ex in examples:
+        bucket = picked.setdefault((ex.split, ex.stratum), [])
+        if len(bucket) < per_stratum:
+            bucket.append(ex)
+    rows = [ex for bucket in picked.values() for ex in bucket]
+    directory = tmp_path / "data-small"
+    directory.mkdir()
+    (directory / "small.jsonl").write_text("".join(
+        json.dumps({"id": ex.id, "title": ex.title, "text": ex.text, **ex.labels, "sectors": list(ex.sectors)}) + "\n"
+        for ex in rows))
+    shutil.copy(default_data_dir() / "test_split.txt", directory / "test_split.txt")
+    return directory
