@@ -44,12 +44,13 @@ def test_invalid_value_is_refused(monkeypatch):
         Settings()
 
 
-def test_distillation_is_off_by_default_on_with_the_env_var_and_off_for_the_demo(monkeypatch):
+def test_distillation_is_on_by_default_off_with_the_env_var_and_off_for_the_demo(monkeypatch):
     from newsmon.demo import demo_settings
 
     monkeypatch.delenv("NEWSMON_MODEL__DISTILL", raising=False)
-    assert Settings().model.distill is False
-    monkeypatch.setenv("NEWSMON_MODEL__DISTILL", "true")
     assert Settings().model.distill is True
+    monkeypatch.setenv("NEWSMON_MODEL__DISTILL", "false")
+    assert Settings().model.distill is False
+    monkeypatch.delenv("NEWSMON_MODEL__DISTILL")
     demo = demo_settings(Settings())
     assert demo.model.distill is False and demo.model.method == Settings().model.method
