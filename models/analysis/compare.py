@@ -110,16 +110,15 @@ def variant(x: np.ndarray, examples: list[Example], data: str, real_weight: floa
     # the held-out fold: heads fitted without it (written-only heads never saw a real article)
     held = heldout_rows(examples, config)
     if data != "written":
-        from sklearn.linear_model import LogisticRegression
+        from models.train import _out_of_fold
 
-        keep = set(held)
-        fit = [i for i in train if i not in keep]
-        weights = np.asarray([real_weight if examples[i].source != "written" else 1.0 for i in fit])
-        scores = np.zeros((len(held), len(LABELS)))
-        for j, label in enumerate(LABELS):
-            model = LogisticRegression(C=details["regularization_C"][label], class_weight="balanced", max_iter=2000)
-            model.fit(x[fit], [examples[i].labels[label] for i in fit], sample_weight=weights)
-            scores[:, j] = model.predict_proba(x[held])[:, 1]
+        position = {i: k for k, i in enumerate(train)}
+        held_at = np.asarray([position[i] for i in held])
+        fit_at = np.setdiff1d(np.arange(len(train)), held_at)
+        weights = np.asarray([real_weight if examples[i].source != "written" else 1.0 for i in train])
+        scores = np.column_stack([
+            _out_of_fold(x[train], np.asarray([examples[i].labels[label] for i in train]), [(fit_at, held_at)],
+                         details["regularization_C"][label], weights)[held_at] for label in LABELS])
     else:
         scores = _scores(x[held], coef, intercept)
     out["heldout_fold"] = _heldout_metrics([examples[i] for i in held], scores, thresholds)

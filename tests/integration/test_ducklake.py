@@ -16,7 +16,6 @@ from newsmon.demo import demo_sources
 from newsmon.domain import Source
 from newsmon.sample_site import load_manifest
 from tests.conftest import fast_crawl
-from tests.pg import PostgresServer, unavailable_reason
 from tests.servers import RoutedServer
 from tests.sites.wire_site import STORIES, routes
 from tests.support.models import install_model
@@ -24,13 +23,6 @@ from tests.support.models import install_model
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(f"no PostgreSQL server for the DuckLake test: {reason}")
-    with PostgresServer() as server:
-        yield server
 
 
 @pytest.fixture

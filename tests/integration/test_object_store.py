@@ -12,7 +12,6 @@ import pytest
 
 from newsmon.domain import Article, article_id, content_hash
 from tests.object_store import SECRET, MotoServer
-from tests.pg import PostgresServer, unavailable_reason
 
 pytestmark = pytest.mark.slow
 
@@ -30,13 +29,6 @@ def aws(moto, monkeypatch):
     return moto
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    with PostgresServer() as server:
-        yield server
 
 
 def test_a_folder_goes_up_and_comes_back_byte_for_byte(aws, tmp_path: Path):

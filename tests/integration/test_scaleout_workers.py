@@ -20,18 +20,10 @@ from newsmon.pipeline import shared
 from newsmon.pipeline.store import require_warehouse
 from tests.conftest import fast_crawl
 from tests.object_store import MotoServer
-from tests.pg import PostgresServer, unavailable_reason
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    with PostgresServer() as server:
-        yield server
 
 
 @pytest.fixture

@@ -219,15 +219,6 @@ def test_write_help_says_full_access(tmp_path):
     assert "files" in line and "network" in line and "other databases" in line
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    from tests.pg import PostgresServer, unavailable_reason
-
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(f"no PostgreSQL server for the DuckLake catalog: {reason}")
-    with PostgresServer() as server:
-        yield server
 
 
 def test_ducklake_sandbox(postgres, tmp_path: Path):

@@ -19,7 +19,6 @@ from newsmon.config import Settings, WarehouseSettings
 from newsmon.web.app import create_app
 from tests.conftest import fast_crawl
 from tests.digest_week import TITLES, WEEK, build_digest_week
-from tests.pg import PostgresServer, unavailable_reason
 from tests.servers import free_port
 from tests.web_client import Client, csrf_of, served
 from warehouse.db import LAKE_ALIAS, connect_lake, migrate
@@ -27,13 +26,6 @@ from warehouse.db import LAKE_ALIAS, connect_lake, migrate
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(f"no PostgreSQL server for the DuckLake test: {reason}")
-    with PostgresServer() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
