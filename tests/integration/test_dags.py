@@ -17,41 +17,17 @@ from tests.support.airflow import (
     run_python,
     sample_sources,
 )
+from tests.support.warehouse import warehouse_checksums
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
 DAGS = Path(__file__).parents[2] / "dags"
 POOLS = DAGS / "pools.json"
-# Columns that record when something happened on this machine, not what was found: left out when
-# two warehouses are compared. write_lock holds only a claim time.
-WALL_CLOCK = {"fetched_at", "scored_at", "started_at", "finished_at", "clustered_at", "activated_at",
-              "applied_at", "changed_at", "sent_at", "labeled_at", "claimed_at"}
-# ... and the same inside JSON objects (published_candidates holds the first_seen time)
-WALL_CLOCK_PATCH = json.dumps(dict.fromkeys(sorted(WALL_CLOCK | {"first_seen"})))
 
 
 @pytest.fixture(scope="module")
 def airflow_home(tmp_path_factory) -> Path:
     return migrated_airflow_home(tmp_path_factory.mktemp("airflow"))
-
-
-def warehouse_checksums(settings: Settings) -> dict[str, tuple[int, int]]:
-    """(rows, order-independent hash) per table over every column but the wall-clock ones; the
-    tables and columns come from the catalog, so a new table or column is covered without edits."""
-    _, columns = pipeline.run_sql(
-        settings,
-        "select t.table_name, list((c.column_name, c.data_type) order by c.column_index) from duckdb_tables() t"
-        " join duckdb_columns() c using (database_name, schema_name, table_name)"
-        " where t.schema_name = 'main' and not t.internal group by all order by 1")
-    sums = {}
-    for table, names in columns:
-        kept = [f"""case when json_type("{n}") = 'OBJECT' then json_merge_patch("{n}", '{WALL_CLOCK_PATCH}')"""
-                f' else "{n}" end' if kind == "JSON" else f'"{n}"' for n, kind in names if n not in WALL_CLOCK]
-        if not kept:
-            continue
-        _, rows = pipeline.run_sql(settings, f'select count(*), coalesce(sum(hash({", ".join(kept)})), 0) from "{table}"')
-        sums[table] = (int(rows[0][0]), int(rows[0][1]))
-    return sums
 
 
 def test_dag_folder_parses_in_under_a_second(airflow_home):

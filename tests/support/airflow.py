@@ -73,3 +73,52 @@ def sample_sources(base_url: str) -> list[dict]:
     return [{"name": s.name, "homepage": s.homepage, "feeds": list(s.feeds), "allowed_domains": list(s.allowed_domains),
              "allow_private_hosts": s.allow_private_hosts, "crawl_delay": s.crawl_delay}
             for s in demo_sources(base_url)]
+
+
+class Processes:
+    """Long-running processes (Airflow components, Celery workers), each in its own process group
+    with its own environment, working directory and log; stop() ends every process they started
+    (task runners and crawl subprocesses included), whatever happened."""
+
+    def __init__(self) -> None:
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.logs: dict[str, Path] = {}
+
+    def start(self, name: str, argv: list[str], *, env: dict, cwd: Path, log: Path) -> None:
+        self.logs[name] = log
+        with log.open("wb") as out:
+            self.procs[name] = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                                                stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def dead(self) -> list[str]:
+        return [name for name, proc in self.procs.items() if proc.poll() is not None]
+
+    def tails(self, chars: int = 1500) -> str:
+        return "\n".join(f"--- {name} ({path})\n{path.read_text(errors='replace')[-chars:] if path.exists() else ''}"
+                         for name, path in self.logs.items())
+
+    def stop(self) -> None:
+        import signal
+        from contextlib import suppress
+
+        import psutil
+
+        family: list[psutil.Process] = []
+        for proc in self.procs.values():
+            with suppress(psutil.NoSuchProcess):
+                leader = psutil.Process(proc.pid)
+                family += [leader, *leader.children(recursive=True)]
+        for proc in self.procs.values():
+            with suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+        _, alive = psutil.wait_procs(family, timeout=30)
+        for survivor in alive:  # outlived SIGTERM, or had left the group
+            with suppress(psutil.NoSuchProcess):
+                survivor.kill()
+        for proc in self.procs.values():
+            with suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # anything started after the list was taken
+            proc.wait(10)
+        _, alive = psutil.wait_procs(alive, timeout=10)
+        left = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        assert not left, f"processes left running: {left}"
