@@ -1,7 +1,7 @@
 """The newsmon CLI with its pipeline stages timed: `python -m benchmarks.timed_run TIMES.json run ...`.
 
 Wraps the functions `newsmon run` calls through pipeline.run_daily (crawl_sources, load_run,
-ensure_model, classify_warehouse, cluster_new) with timers, then hands the rest of the arguments to
+model_for_run, classify_unscored, cluster_unclustered) with timers, then hands the rest of the arguments to
 newsmon's own `main`; the seconds per stage (and the process's CPU) are written to TIMES.json when the command ends.
 """
 
@@ -15,8 +15,8 @@ import time
 from functools import wraps
 from pathlib import Path
 
-STAGES = {"crawl_sources": "crawl", "load_run": "load", "ensure_model": "model check",
-          "classify_warehouse": "classify", "cluster_new": "cluster"}
+STAGES = {"crawl_sources": "crawl", "load_run": "load", "model_for_run": "model check",
+          "classify_unscored": "classify", "cluster_unclustered": "cluster"}
 
 
 def _timed(original, stage: str, times: dict[str, float]):

@@ -1,8 +1,8 @@
-"""Conditional GET for feeds, kept honest by a body hash.
+"""Conditional GET for listings (feeds, sitemaps), kept honest by a body hash.
 
 A 304 costs nothing. A 200 counts as changed only if the body hash changed, whatever the headers
 say. Some servers keep their validators after a change (Media Cloud turned conditional GET off for
-that reason), so after `revalidate_after` 304s in a row the feed is fetched once without validators;
+that reason), so after `revalidate_after` 304s in a row the listing is fetched once without validators;
 if the body then differs, the server's validators are marked unreliable and no longer sent.
 """
 
@@ -14,7 +14,7 @@ from datetime import datetime
 
 
 @dataclass(frozen=True)
-class FeedState:
+class ListingState:
     url: str
     etag: str | None = None
     last_modified: str | None = None
@@ -32,7 +32,7 @@ class FeedState:
         return record
 
     @classmethod
-    def from_record(cls, record: dict) -> FeedState:
+    def from_record(cls, record: dict) -> ListingState:
         values = {k: record.get(k) for k in cls.__dataclass_fields__ if k in record}
         for key in ("fetched_at", "changed_at"):
             if isinstance(values.get(key), str):
@@ -44,8 +44,8 @@ def body_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()[:32]
 
 
-def request_headers(state: FeedState | None, revalidate_after: int) -> dict[str, str]:
-    """Validators to send, or none when the feed is new, untrustworthy or due a full fetch."""
+def request_headers(state: ListingState | None, revalidate_after: int) -> dict[str, str]:
+    """Validators to send, or none when the listing is new, untrustworthy or due a full fetch."""
     if state is None or state.validators_unreliable or state.not_modified_streak >= revalidate_after:
         return {}
     headers = {}
@@ -56,18 +56,18 @@ def request_headers(state: FeedState | None, revalidate_after: int) -> dict[str,
     return headers
 
 
-def after_not_modified(state: FeedState, now: datetime) -> FeedState:
+def after_not_modified(state: ListingState, now: datetime) -> ListingState:
     return replace(state, not_modified_streak=state.not_modified_streak + 1, fetched_at=now, status=304)
 
 
-def after_response(state: FeedState | None, url: str, body: bytes, *, etag: str | None,
-                   last_modified: str | None, now: datetime, revalidate_after: int) -> tuple[FeedState, bool]:
-    """The new state after a 200, and whether the feed changed (by its body hash)."""
-    previous = state or FeedState(url=url)
+def after_response(state: ListingState | None, url: str, body: bytes, *, etag: str | None,
+                   last_modified: str | None, now: datetime, revalidate_after: int) -> tuple[ListingState, bool]:
+    """The new state after a 200, and whether the listing changed (by its body hash)."""
+    previous = state or ListingState(url=url)
     digest = body_hash(body)
     changed = digest != previous.body_hash
     revalidating = previous.not_modified_streak >= revalidate_after and previous.body_hash is not None
-    return FeedState(
+    return ListingState(
         url=url, etag=etag, last_modified=last_modified, body_hash=digest, not_modified_streak=0,
         validators_unreliable=previous.validators_unreliable or (revalidating and changed),
         fetched_at=now, changed_at=now if changed else previous.changed_at, status=200,

@@ -32,15 +32,17 @@ class Health:
     def count(self, name: str, by: int = 1) -> None:
         self.counts[name] += by
 
-    def fail(self, kind: str, url: str, message: str, *, feed: bool = False) -> None:
+    def fail(self, kind: str, url: str, message: str, *, listing: bool = False) -> None:
+        """Count a failure; listing: of a feed, sitemap or section page, not an article (stored as
+        feeds_failed and "feed", the names from before sitemaps and sections were listings too)."""
         if kind not in FAILURE_KINDS:  # a typo here would hide failures from source_health
             raise ValueError(f"unknown failure kind {kind!r}")
         self.counts[f"failed_{kind}"] += 1
-        if feed:
+        if listing:
             self.counts["feeds_failed"] += 1
         if len(self.failures) < _MAX_KEPT:
             self.failures.append({"kind": kind, "url": url, "message": message[:300],
-                                  "feed": feed})
+                                  "feed": listing})
 
 
 def classify_failure(failure: Failure) -> tuple[str, str]:

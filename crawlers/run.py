@@ -14,7 +14,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crawlers.conditional import FeedState
+from crawlers.conditional import ListingState
 from newsmon.domain import known_key, same_article_url
 from newsmon.files import write_atomically
 
@@ -64,10 +64,10 @@ def crawl(spec: dict) -> dict:
     crawler = process.create_crawler(SourceSpider)
     since = datetime.fromisoformat(spec["since"]) if spec.get("since") else None
     until = datetime.fromisoformat(spec["until"]) if spec.get("until") else None
-    states = {r["url"]: FeedState.from_record(r) for r in spec.get("feed_states") or []}
+    states = {r["url"]: ListingState.from_record(r) for r in spec.get("feed_states") or []}
     process.crawl(crawler, source=source, known_urls=frozenset(known), since=since, until=until,
                   max_articles=source.get("max_articles") or spec["crawl"]["max_articles_per_source"],
-                  feed_states=states, revalidate_after=spec["crawl"].get("feed_revalidate_after", 4),
+                  listing_states=states, revalidate_after=spec["crawl"].get("feed_revalidate_after", 4),
                   extract_workers=spec["crawl"].get("extract_workers", 0))
     process.start()
     spider = crawler.spider
@@ -78,7 +78,7 @@ def crawl(spec: dict) -> dict:
                      + health.counts["sitemaps_fetched"] + health.counts["sitemaps_not_modified"]
                      + health.counts["sections_fetched"]
                      - sum(1 for f in health.failures if f["feed"] and f["kind"] == "parse"))
-    first_feed_error = next((f for f in health.failures if f["feed"]), None)
+    failed_listing = next((f for f in health.failures if f["feed"]), None)
     ok = (listings == 0 or listings_read > 0) and not spider.staging_error
     return {
         "source": source["name"],
@@ -91,11 +91,11 @@ def crawl(spec: dict) -> dict:
         "skipped_known": health.counts["skipped_known"],
         "failures": health.failures,
         "error": f"staging: {spider.staging_error}" if spider.staging_error else
-        None if ok else f"{first_feed_error['kind']}: {first_feed_error['message']}" if first_feed_error else None,
+        None if ok else f"{failed_listing['kind']}: {failed_listing['message']}" if failed_listing else None,
         "started_at": started.isoformat(),
         "finished_at": datetime.now(UTC).isoformat(),
         "counts": dict(health.counts),
-        "feed_states": [state.to_record() for state in spider.feed_states.values() if state.status],
+        "feed_states": [state.to_record() for state in spider.listing_states.values() if state.status],
     }
 
 

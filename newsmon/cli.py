@@ -114,7 +114,7 @@ def _classify_with_progress(rescore: bool = False) -> int:
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        return pipeline.classify_warehouse(_settings(), rescore=rescore, on_batch=advance)
+        return pipeline.classify_unscored(_settings(), rescore=rescore, on_batch=advance)
 
 
 def _load_sources(path: Path | None):
@@ -149,7 +149,7 @@ def _run_bars():
 @app.command()
 def run(
     run_date: Annotated[str | None, typer.Option("--date", help="Logical date of the run (YYYY-MM-DD); default today (UTC).")] = None,
-    since: Annotated[str | None, typer.Option(help="Only feed entries published on or after this date.")] = None,
+    since: Annotated[str | None, typer.Option(help="Only listing entries (feeds, sitemaps) published on or after this date.")] = None,
     sources_file: Annotated[Path | None, typer.Option("--sources", help="Sources file (default sources.yaml).")] = None,
 ) -> None:
     """Crawl every enabled source, load, classify, group into stories: the daily run."""
@@ -229,7 +229,7 @@ def train(
 
     settings = _settings()
     with _stage_bars() as report:
-        trained, student = pipeline.train_current_model(settings, with_feedback=with_feedback, **report)
+        trained, student = pipeline.train_and_distill(settings, with_feedback=with_feedback, **report)
     metrics = json.loads((trained / "metrics.json").read_text(encoding="utf-8"))
     table = Table("test split", "label", "precision", "recall", "F1", title=f"test splits: {trained.name}")
     for split, label, m in _label_rows(metrics):
@@ -271,8 +271,7 @@ def distill(
 
 
 def _report_student(settings, path: Path) -> None:
-    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
-    facts = config["distillation"]
+    facts = json.loads((path / "config.json").read_text(encoding="utf-8"))["distillation"]
     metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
     layers = len(facts["layers"])
     shape = f"{layers} layer{'s' if layers > 1 else ''}" + (
@@ -353,7 +352,7 @@ def classify(
                       "`newsmon classify --rescore` scores them with the current model", soft_wrap=True)
         return
     records = _read_jsonl(input)
-    lines = (json.dumps(r, ensure_ascii=False) for r in pipeline.classify_records(_settings(), records))
+    lines = (json.dumps(r, ensure_ascii=False) for r in pipeline.classify_texts(_settings(), records))
     if output:
         tmp = output.with_suffix(output.suffix + ".tmp")
         tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
@@ -487,7 +486,7 @@ def sources_check(
     name_or_url: Annotated[str, typer.Argument(help="A source name from sources.yaml, a feed URL or a homepage URL.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object with an entries list.")] = False,
 ) -> None:
-    """Fetch a source's feeds once and show their entries (and which are new); writes nothing."""
+    """Fetch a source's listings (feeds, sitemaps) once and show their entries (and which are new); writes nothing."""
     from newsmon import pipeline
 
     report = pipeline.check_source(_settings(), name_or_url)
@@ -551,7 +550,7 @@ def cluster() -> None:
 
     with _progress() as progress:
         progress.add_task("grouping articles into stories", total=None)
-        count = pipeline.cluster_new(_settings())
+        count = pipeline.cluster_unclustered(_settings())
     out.print(f"{count} articles grouped into stories")
 
 

@@ -231,7 +231,7 @@ class CrawlResult:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     counts: dict = field(default_factory=dict)
-    feed_states: tuple[dict, ...] = ()  # conditional-GET state per feed, as crawlers.conditional records it
+    feed_states: tuple[dict, ...] = ()  # conditional-GET state per listing (crawlers.conditional), like its table
 
     def to_record(self) -> dict:
         record = asdict(self)

@@ -106,7 +106,7 @@ def _runs() -> list[tuple]:
 def build_digest_week(settings) -> None:
     """Write the rows above into the settings' warehouse (migrated, otherwise empty)."""
     articles = _previous_articles() + _WEEK_ARTICLES
-    with pipeline.warehouse(settings) as con:
+    with pipeline.connection(settings) as con:
         con.execute("insert into models values ('m1', 'base', 'test', '2026-11-01', '{}', null, '2026-11-01')")
         for name, enabled in [("alpha", True), ("beta", True), ("gamma", True), ("delta", True),
                               ("epsilon", True), ("omega", False)]:

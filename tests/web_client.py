@@ -24,7 +24,7 @@ def build_review_warehouse(settings) -> None:
     from warehouse.search import rebuild_index  # tests may import the libraries
 
     build_digest_week(settings)
-    with pipeline.warehouse(settings) as con:
+    with pipeline.connection(settings) as con:
         con.execute("update articles set title = ? where article_id = 'w2'", [HOSTILE_TITLE])
         con.execute("update articles set canonical_url = ?, url = ? where article_id = 'w7'", [HOSTILE_URL, HOSTILE_URL])
         rebuild_index(con)

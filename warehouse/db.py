@@ -82,19 +82,20 @@ def extension_directory() -> str | None:
     return str(Path(next(iter(duckdb_ext.__path__))) / "extensions")
 
 
-def _config() -> dict:
-    config: dict = {"autoinstall_known_extensions": False, "autoload_known_extensions": True}
+def extension_options() -> dict:
+    """DuckDB options given at connect: extensions load from the installed packages, never download."""
+    options: dict = {"autoinstall_known_extensions": False, "autoload_known_extensions": True}
     directory = extension_directory()
     if directory:
-        config["extension_directory"] = directory
-    return config
+        options["extension_directory"] = directory
+    return options
 
 
 def connect(path: str | Path, *, read_only: bool = False, lock_timeout: float = 0.0,
-            on_wait: Callable[[str], None] | None = None, config: dict | None = None) -> duckdb.DuckDBPyConnection:
+            on_wait: Callable[[str], None] | None = None, options: dict | None = None) -> duckdb.DuckDBPyConnection:
     """Open the warehouse file; read-only connections need the file to exist. When another process
     holds the file, retry for up to lock_timeout seconds (telling on_wait once), then fail clearly.
-    config: DuckDB settings given at connect (default: extensions from the installed packages)."""
+    options: DuckDB options given at connect (default: extension_options())."""
     path = Path(path)
     if read_only and not path.exists():
         raise WarehouseError(f"warehouse not found at {path}: run `newsmon run` or `newsmon db migrate` first")
@@ -104,7 +105,7 @@ def connect(path: str | Path, *, read_only: bool = False, lock_timeout: float = 
     told = False
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config=config or _config())
+            return duckdb.connect(str(path), read_only=read_only, config=options or extension_options())
         except duckdb.IOException as exc:
             message = str(exc)
             if "lock" not in message.lower():
@@ -141,7 +142,7 @@ def connect_lake(url: str, *, data_path: str | None, read_only: bool = False,
     catalog = url.removeprefix(LAKE_PREFIX)
     if not create and not catalog.startswith(("postgres:", "sqlite:", "mysql:")) and not Path(catalog).exists():
         raise WarehouseError(f"no DuckLake at {_redacted(url)}: create it once with `newsmon db migrate`")
-    con = duckdb.connect(":memory:", config=_config())
+    con = duckdb.connect(":memory:", config=extension_options())
     options = []
     if data_path:
         options.append(f"data_path '{_literal(data_path)}'")

@@ -252,20 +252,23 @@ def known_urls(con: duckdb.DuckDBPyConnection, domains: Sequence[str]) -> list[s
     return sorted({u for row in rows for u in row})
 
 
-_FEED_STATE_COLUMNS = ["feed_url", "source", "etag", "last_modified", "body_hash", "not_modified_streak",
+_LISTING_STATE_COLUMNS = ["feed_url", "source", "etag", "last_modified", "body_hash", "not_modified_streak",
                        "validators_unreliable", "fetched_at", "changed_at", "status"]
 
 
-def upsert_feed_states(con: duckdb.DuckDBPyConnection, results: Iterable[CrawlResult]) -> int:
+def upsert_listing_states(con: duckdb.DuckDBPyConnection, results: Iterable[CrawlResult]) -> int:
+    """Store each listing's conditional-GET state (feeds, sitemaps) from the crawls, in the
+    feed_states table (named before sitemaps were listings too)."""
     rows = [[s["url"], r.source, s.get("etag"), s.get("last_modified"), s.get("body_hash"),
              s.get("not_modified_streak", 0), bool(s.get("validators_unreliable")), s.get("fetched_at"),
              s.get("changed_at"), s.get("status")]
             for r in results for s in r.feed_states]
-    return upsert(con, "feed_states", _FEED_STATE_COLUMNS, rows, keys=["feed_url"])
+    return upsert(con, "feed_states", _LISTING_STATE_COLUMNS, rows, keys=["feed_url"])
 
 
-def feed_states(con: duckdb.DuckDBPyConnection, source: str) -> list[dict]:
-    """Stored states of a source's feeds and sitemaps (child sitemaps too), as crawl specs carry them."""
+def listing_states(con: duckdb.DuckDBPyConnection, source: str) -> list[dict]:
+    """Stored states of a source's listings, feeds and sitemaps (child sitemaps too), as crawl specs
+    carry them."""
     result = con.execute(
         "select feed_url as url, etag, last_modified, body_hash, not_modified_streak, validators_unreliable,"
         " strftime(fetched_at, '%Y-%m-%dT%H:%M:%S') as fetched_at,"

@@ -26,7 +26,16 @@ from pathlib import Path
 import duckdb
 
 from newsmon.domain import NewsmonError
-from warehouse.db import LAKE_ALIAS, WarehouseError, _config, _literal, _redacted, connect, is_lake, is_remote
+from warehouse.db import (
+    LAKE_ALIAS,
+    WarehouseError,
+    _literal,
+    _redacted,
+    connect,
+    extension_options,
+    is_lake,
+    is_remote,
+)
 from warehouse.objects import configure_duckdb
 
 # what the read path itself needs: the fts macros of the search index call stem() from fts
@@ -59,7 +68,7 @@ def open_sandbox(target: str | Path, *, data_path: str | None = None, lock_timeo
         con = _open_lake(str(target), data_path=data_path)
     else:
         con = connect(target, read_only=True, lock_timeout=lock_timeout, on_wait=on_wait,
-                      config={**_config(), **_LOCKED})
+                      options={**extension_options(), **_LOCKED})
     try:
         for extension in EXTENSIONS:
             con.execute(f"load {extension}")
@@ -82,7 +91,7 @@ def open_sandbox(target: str | Path, *, data_path: str | None = None, lock_timeo
 
 
 def _open_lake(url: str, *, data_path: str | None) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(":memory:", config={**_config(), **_LOCKED})
+    con = duckdb.connect(":memory:", config={**extension_options(), **_LOCKED})
     options = [f"data_path '{_literal(data_path)}'"] if data_path else []
     try:
         for extension in LAKE_EXTENSIONS + (("postgres",) if ":postgres:" in url else ()):

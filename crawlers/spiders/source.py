@@ -12,7 +12,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawlers.conditional import FeedState, after_not_modified, after_response, request_headers
+from crawlers.conditional import ListingState, after_not_modified, after_response, request_headers
 from crawlers.discover import article_links, robots_sitemaps
 from crawlers.extract import decode_html, plausible_date
 from crawlers.feeds import parse_feed
@@ -37,10 +37,10 @@ class SourceSpider(scrapy.Spider):
 
     def __init__(self, source: dict, known_urls: frozenset[str] = frozenset(),
                  since: datetime | None = None, until: datetime | None = None, max_articles: int = 200,
-                 feed_states: dict[str, FeedState] | None = None, revalidate_after: int = 4,
+                 listing_states: dict[str, ListingState] | None = None, revalidate_after: int = 4,
                  extract_workers: int = 0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.feed_states: dict[str, FeedState] = dict(feed_states or {})
+        self.listing_states: dict[str, ListingState] = dict(listing_states or {})
         self.revalidate_after = revalidate_after
         self.source = source
         self.allowed_domains = list(source.get("allowed_domains") or [])
@@ -59,14 +59,14 @@ class SourceSpider(scrapy.Spider):
         for url in self.source.get("sitemaps", []):
             yield self._sitemap_request(url, 0)
         for url in self.source.get("sections", []):
-            yield scrapy.Request(url, callback=self.parse_section, errback=self.feed_failed, dont_filter=True,
+            yield scrapy.Request(url, callback=self.parse_section, errback=self.listing_failed, dont_filter=True,
                                  meta={"allow_offsite": True})
 
     def parse_section(self, response: Response) -> Iterator[scrapy.Request]:
         """A section or home page: its article links, depth 1 (articles' own links are not followed)."""
         self.health.count("sections_fetched")
         if not isinstance(response, scrapy.http.TextResponse):
-            self.health.fail("not_html", response.url, "section page is not text", feed=True)
+            self.health.fail("not_html", response.url, "section page is not text", listing=True)
             return
         links = article_links(response.text, response.url, self.source.get("include") or (),
                               self.source.get("exclude") or ())
@@ -77,8 +77,8 @@ class SourceSpider(scrapy.Spider):
 
     def _listing_request(self, url: str, callback, **cb_kwargs) -> scrapy.Request:
         """A feed or sitemap request, conditional when the listing's state allows (see conditional.py)."""
-        headers = request_headers(self.feed_states.get(url), self.revalidate_after)
-        return scrapy.Request(url, callback=callback, errback=self.feed_failed, headers=headers, dont_filter=True,
+        headers = request_headers(self.listing_states.get(url), self.revalidate_after)
+        return scrapy.Request(url, callback=callback, errback=self.listing_failed, headers=headers, dont_filter=True,
                               cb_kwargs={"listing_url": url, **cb_kwargs},
                               meta={"allow_offsite": True, "handle_httpstatus_list": [304]})
 
@@ -87,13 +87,13 @@ class SourceSpider(scrapy.Spider):
 
         An unchanged body is still read: entries that failed last time are retried, known ones skipped."""
         now = utc_now()
-        previous = self.feed_states.get(url)
+        previous = self.listing_states.get(url)
         if response.status == 304 and previous is not None:
             self.health.count(f"{kind}_not_modified")
-            self.feed_states[url] = after_not_modified(previous, now)
+            self.listing_states[url] = after_not_modified(previous, now)
             return False
         self.health.count(f"{kind}_fetched")
-        self.feed_states[url], changed = after_response(
+        self.listing_states[url], changed = after_response(
             previous, url, response.body, etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"), now=now, revalidate_after=self.revalidate_after)
         self.health.count(f"{kind}_changed" if changed else f"{kind}_unchanged")
@@ -106,7 +106,7 @@ class SourceSpider(scrapy.Spider):
         parsed = parse_feed(response.body, response.url, content_type)
         if parsed.error:
             # a truncated feed still gives the entries before the cut: a failure, not a lost listing
-            self.health.fail("parse", response.url, parsed.error, feed=not parsed.entries)
+            self.health.fail("parse", response.url, parsed.error, listing=not parsed.entries)
         for entry in parsed.entries:
             request = self.follow(entry.url, title=entry.title, published=entry.published,
                                   listing_url=response.url, listing="feed")
@@ -123,7 +123,7 @@ class SourceSpider(scrapy.Spider):
             return
         parsed = parse_sitemap(response.body, response.url)
         if parsed.error:
-            self.health.fail("parse", response.url, parsed.error, feed=True)
+            self.health.fail("parse", response.url, parsed.error, listing=True)
             return
         newest_first = sorted(parsed.entries, key=lambda e: e.published or e.lastmod or datetime.min, reverse=True)
         if parsed.kind == "index":
@@ -220,9 +220,9 @@ class SourceSpider(scrapy.Spider):
     def closed(self, reason: str) -> None:
         self.extraction.close()
 
-    def feed_failed(self, failure: Failure) -> None:
+    def listing_failed(self, failure: Failure) -> None:
         kind, message = classify_failure(failure)
-        self.health.fail(kind, _listed_url(failure), message, feed=True)
+        self.health.fail(kind, _listed_url(failure), message, listing=True)
 
     def page_failed(self, failure: Failure) -> None:
         kind, message = classify_failure(failure)

@@ -27,14 +27,14 @@ def known_url_keys(settings: Settings, source: Source) -> list[str]:
         {known_key(u) for u in known_urls(con, source.allowed_domains)}), [])
 
 
-def _feed_states(settings: Settings, source: Source) -> list[dict]:
-    from warehouse.load import feed_states
+def _listing_states(settings: Settings, source: Source) -> list[dict]:
+    from warehouse.load import listing_states
 
-    return read_existing(settings, lambda con: feed_states(con, source.name), [])
+    return read_existing(settings, lambda con: listing_states(con, source.name), [])
 
 
 def _window_states(states: list[dict]) -> list[dict]:
-    """Feed states without their validators: a windowed crawl reads every listing in full, since a
+    """Listing states without their validators: a windowed crawl reads every listing in full, since a
     304 would hide the entries an earlier window left for a later one."""
     return [{**state, "etag": None, "last_modified": None} for state in states]
 
@@ -56,6 +56,7 @@ def crawl_source(source: Source, *, run_id: str, settings: Settings,
     summary = directory / f"{source.name}.summary.json"
     spec_path = directory / f"{source.name}.spec.json"
     started = utc_now()
+    listings = _listing_states(settings, source)
     source_record = {
         "name": source.name, "homepage": source.homepage, "feeds": list(source.feeds),
         "sitemaps": list(source.sitemaps), "sections": list(source.sections),
@@ -67,7 +68,7 @@ def crawl_source(source: Source, *, run_id: str, settings: Settings,
         "source": source_record, "run_id": run_id, "staging_path": str(staging),
         "summary_path": str(summary), "log_path": str(directory / f"{source.name}.log"),
         "known_urls": known_url_keys(settings, source),
-        "feed_states": _window_states(_feed_states(settings, source)) if until else _feed_states(settings, source),
+        "feed_states": _window_states(listings) if until else listings,
         "since": since.isoformat() if since else None,
         "until": until.isoformat() if until else None,
         "crawl": settings.crawl.model_dump(),

@@ -13,9 +13,9 @@ from newsmon.domain import CrawlResult, Source
 from newsmon.pipeline.crawl import crawl_sources
 from newsmon.pipeline.load import LoadReport, load_run
 from newsmon.pipeline.model import model_for_run
-from newsmon.pipeline.score import classify_warehouse
+from newsmon.pipeline.score import classify_unscored
 from newsmon.pipeline.store import migrate_warehouse
-from newsmon.pipeline.stories import cluster_new
+from newsmon.pipeline.stories import cluster_unclustered
 from newsmon.sources import load_sources
 
 # step(title, total): a context around each step of the run, e.g. a progress bar (total: the
@@ -56,9 +56,9 @@ def run_daily(settings: Settings, *, run_id: str, sources: list[Source] | None =
         report.load = load_run(settings, run_id, sources, report.results)
     if model_for_run(settings, report.load.inserted, progress=progress):
         with step("classifying new articles", None):
-            report.scored = classify_warehouse(settings, on_batch=on_batch)
+            report.scored = classify_unscored(settings, on_batch=on_batch)
     with step("grouping articles into stories", None):
-        report.clustered = cluster_new(settings)
+        report.clustered = cluster_unclustered(settings)
     return report
 
 

@@ -55,7 +55,7 @@ def load_run(settings: Settings, run_id: str, sources: Iterable[Source] = (),
     from warehouse.load import (
         record_crawl_runs,
         upsert_articles,
-        upsert_feed_states,
+        upsert_listing_states,
         upsert_sources,
         with_staging_problems,
     )
@@ -80,7 +80,7 @@ def load_run(settings: Settings, run_id: str, sources: Iterable[Source] = (),
         by_source = {Path(check.path).stem: check for check in checks}
         noted = [with_staging_problems(r, by_source[r.source]) if r.source in by_source else r for r in results]
         runs = record_crawl_runs(con, noted)
-        upsert_feed_states(con, results)
+        upsert_listing_states(con, results)
         skipped: dict[str, int] = {}
         for check in checks:
             for kind, number in check.problems.items():

@@ -54,9 +54,9 @@ def train_model(settings: Settings, *, data_dir: Path | None = None, with_feedba
                  vector_cache=settings.data_dir / "cache" / "vectors")
 
 
-def distill_model(settings: Settings, config=None, *, teacher: Path | None = None, data_dir: Path | None = None,
+def distill_model(settings: Settings, distill_config=None, *, teacher: Path | None = None, data_dir: Path | None = None,
                   progress: Callable[[str], None] = lambda _: None, steps: Steps | None = None, **fields) -> Path:
-    """Distil the teacher (default: the current model) into a student shaped by config (a
+    """Distil the teacher (default: the current model) into a student shaped by distill_config (a
     models.distill.DistillConfig, whose defaults are the student newsmon scores with) with fields
     replaced (layers=..., ffn=..., ...); the student becomes the current model, the teacher stays
     beside it."""
@@ -68,45 +68,52 @@ def distill_model(settings: Settings, config=None, *, teacher: Path | None = Non
     teacher = teacher or model_path(settings)
     if teacher is None or not teacher.exists():
         raise PipelineError("no trained model to distil: run `newsmon train` first")
-    config = replace(config or DistillConfig(), **fields, seed=settings.model.seed)
-    return distill(teacher, load_examples(data_dir, extra_data=settings.model.extra_data), config,
-                   settings.models_dir, progress=progress, steps=steps or _no_steps)
+    shape = replace(distill_config or DistillConfig(), **fields, seed=settings.model.seed)
+    student = distill(teacher, load_examples(data_dir, extra_data=settings.model.extra_data), shape,
+                      settings.models_dir, progress=progress, steps=steps or _no_steps)
+    _publish(settings, student, progress)
+    return student
 
 
-def train_current_model(settings: Settings, *, with_feedback: bool = False, data_dir: Path | None = None,
-                        distill_config=None, progress: Callable[[str], None] = lambda _: None,
-                        steps: Steps | None = None) -> tuple[Path, Path | None]:
-    """Train (train_model); then, with model.distill on, distil it (fine-tuned, or the frozen MiniLM
-    with its heads) into a student (distill_config, default models.distill's), which scores from
-    then on. Returns the trained model and the student (or None)."""
+def train_and_distill(settings: Settings, *, with_feedback: bool = False, data_dir: Path | None = None,
+                      distill_config=None, progress: Callable[[str], None] = lambda _: None,
+                      steps: Steps | None = None) -> tuple[Path, Path | None]:
+    """What `newsmon train` does: train (train_model); then, only with model.distill on, distil it
+    (fine-tuned, or the frozen MiniLM with its heads) into a student (distill_config, default
+    models.distill's), which scores from then on. Returns the trained model and the student (or None)."""
     trained = train_model(settings, data_dir=data_dir, with_feedback=with_feedback, progress=progress, steps=steps)
     if not settings.model.distill:
+        _publish(settings, trained, progress)
         return trained, None
     progress("distilling it into the smaller model that scores from now on (model.distill; 15-40 min on 2 cores)")
     return trained, distill_model(settings, distill_config, teacher=trained, data_dir=data_dir, progress=progress,
                                   steps=steps)
 
 
-def has_model(settings: Settings) -> bool:
-    path = model_path(settings)
-    return path is not None and path.exists()
+def _publish(settings: Settings, model: Path, progress: Callable[[str], None]) -> None:
+    """With NEWSMON_MODELS_URL set, put the model that now scores in the object store, where the
+    workers of other machines fetch it (newsmon.pipeline.shared)."""
+    from newsmon.pipeline.shared import share_model
+
+    if url := share_model(settings, model):
+        progress(f"model published to {url}")
 
 
-def ensure_model(settings: Settings, progress: Callable[[str], None] = lambda _: None, *,
-                 train: bool = True) -> Path:
-    """The current model's path (model_path: data/models, else the one shipped with newsmon);
-    when there is none, train one, or with train=False (a scheduled task, which must not train
-    for half an hour) fail with one line saying to."""
+def require_model(settings: Settings) -> Path:
+    """The current model's path (model_path: model.path, data/models, else the one shipped with
+    newsmon); when there is none, fail with one line saying to train one. Never trains: a scheduled
+    task must not train for half an hour."""
     path = model_path(settings)
     if path is None or not path.exists():
-        if settings.model.path:
-            raise PipelineError(f"no trained model at {settings.model.path}: run `newsmon train`")
-        if not train:
-            raise PipelineError(f"no trained model in {settings.models_dir}: run `newsmon train` first")
-        progress("no trained model yet: training one")
-        trained, student = train_current_model(settings, progress=progress)
-        path = student or trained
+        _no_model_at_setting(settings)
+        raise PipelineError(f"no trained model in {settings.models_dir}: run `newsmon train` first")
     return path
+
+
+def _no_model_at_setting(settings: Settings) -> None:
+    """A model.path that names nothing is the user's to fix: training would not put a model there."""
+    if settings.model.path:
+        raise PipelineError(f"no trained model at {settings.model.path}: run `newsmon train`")
 
 
 def load_classifier(settings: Settings):
@@ -139,9 +146,16 @@ def evaluate_model(settings: Settings, card_path: Path | None = None) -> tuple[s
 
 def model_for_run(settings: Settings, new_articles: int,
                   progress: Callable[[str], None] = lambda _: None) -> Path | None:
-    """The model a run scores with: the current one; when there is none, one trained now if the run
-    brought new articles, else None (nothing to score is no reason to train for minutes)."""
-    if has_model(settings) or new_articles:
-        return ensure_model(settings, progress=progress)
-    progress("no trained model and no new articles: nothing scored (`newsmon train` builds the model)")
-    return None
+    """The model a run scores with: the current one; when there is none, one trained now
+    (train_and_distill) if the run brought new articles, else None (nothing to score is no reason
+    to train for minutes)."""
+    path = model_path(settings)
+    if path is not None and path.exists():
+        return path
+    if not new_articles:
+        progress("no trained model and no new articles: nothing scored (`newsmon train` builds the model)")
+        return None
+    _no_model_at_setting(settings)
+    progress("no trained model yet: training one")
+    trained, student = train_and_distill(settings, progress=progress)
+    return student or trained

@@ -1,4 +1,5 @@
-"""Classify: score articles with the current model (the warehouse's unscored ones, or given records)."""
+"""Classify: score with the current model the warehouse's articles it has not scored
+(classify_unscored), or texts given as records (classify_texts)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from newsmon.pipeline.model import load_classifier
 from newsmon.pipeline.store import connection, publish_snapshot
 
 
-def classify_records(settings: Settings, records: list[dict]) -> Iterator[dict]:
-    """Score {"id", "title", "text"} records; yields {"id", "scores", "labels", "evidence"}."""
+def classify_texts(settings: Settings, records: list[dict]) -> Iterator[dict]:
+    """Score given {"id", "title", "text"} records (`newsmon classify --input`); yields {"id",
+    "scores", "labels", "evidence"}. Reads and writes no warehouse."""
     classifier = load_classifier(settings)
     batch = max(settings.model.batch_size * 4, 64)
     for start in range(0, len(records), batch):
@@ -31,7 +33,7 @@ def classify_records(settings: Settings, records: list[dict]) -> Iterator[dict]:
             yield out
 
 
-def classify_warehouse(settings: Settings, *, rescore: bool = False,
+def classify_unscored(settings: Settings, *, rescore: bool = False,
                        on_batch: Callable[[int, int], None] | None = None) -> int:
     """Score the articles no model has scored yet with the current model; with rescore, also the
     history scored by earlier versions (old scores stay, keyed by their version). Return how many."""
@@ -39,13 +41,13 @@ def classify_warehouse(settings: Settings, *, rescore: bool = False,
     from warehouse.scores import article_batches, insert_scores, insert_sectors, register_model, unscored_ids
 
     classifier = load_classifier(settings)
-    config = classifier.config
+    facts = classifier.config  # the artifact's config.json: version, base model, thresholds
     now = utc_now()
     scored = 0
     with connection(settings) as con:
-        register_model(con, model_version=classifier.version, base_model=config["base_model"],
-                       method=config.get("method", ""), trained_at=datetime.fromisoformat(config["trained_at"]),
-                       thresholds=config["thresholds"], metrics=_metrics_of(classifier), activated_at=now)
+        register_model(con, model_version=classifier.version, base_model=facts["base_model"],
+                       method=facts.get("method", ""), trained_at=datetime.fromisoformat(facts["trained_at"]),
+                       thresholds=facts["thresholds"], metrics=_metrics_of(classifier), activated_at=now)
         ids = unscored_ids(con, classifier.version, history=rescore)
         for rows in article_batches(con, ids, batch_size=256):
             predictions = classifier.predict([r[1] for r in rows], [r[2] for r in rows])

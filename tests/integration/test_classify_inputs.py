@@ -23,7 +23,7 @@ def test_bad_inputs_in_one_batch(model_settings):
         {"id": "german", "title": "Krankenhaus setzt KI ein", "text": "Die Pflegekräfte erhalten Warnungen vom Modell."},
         {"id": "no-title", "text": text},
     ]
-    out = {r["id"]: r for r in pipeline.classify_records(model_settings, records)}
+    out = {r["id"]: r for r in pipeline.classify_texts(model_settings, records)}
     assert list(out) == [r["id"] for r in records]
     assert out["empty"] == {"id": "empty", "skipped": "empty title and text"}
     for key in ("plain", "html", "huge", "german", "no-title"):

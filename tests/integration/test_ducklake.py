@@ -85,8 +85,8 @@ def test_pipeline_on_ducklake_with_two_loads_at_once(lake: Settings, sample_site
 
     # classify on the lake with the session's model, then the views answer
     install_model(trained_model_dir, lake.models_dir, link=True)
-    assert pipeline.classify_warehouse(lake) == expected
-    assert pipeline.cluster_new(lake) == expected
+    assert pipeline.classify_unscored(lake) == expected
+    assert pipeline.cluster_unclustered(lake) == expected
     _, scored = pipeline.run_sql(lake, "select count(*), count(distinct (article_id, label)) from classifications")
     assert scored == [(2 * expected, 2 * expected)]
     _, rows = pipeline.run_sql(lake, "select count(*), count(distinct article_id) from article_stories")

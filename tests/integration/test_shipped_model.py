@@ -137,8 +137,8 @@ from newsmon import pipeline
 from newsmon.config import ModelSettings, Settings
 settings = Settings(data_dir=Path(sys.argv[1]), model=ModelSettings(method="finetune", epochs=1, extra_data=None,
                                                                       distill=True))
-trained, student = pipeline.train_current_model(settings, data_dir=Path(sys.argv[2]),
-                                                distill_config=DistillConfig(epochs=1, mixes=20))
+trained, student = pipeline.train_and_distill(settings, data_dir=Path(sys.argv[2]),
+                                              distill_config=DistillConfig(epochs=1, mixes=20))
 print(trained.name, student.name)
 """
 
@@ -153,8 +153,8 @@ def test_training_twice_gives_the_same_version_and_checksums_and_reports_its_sta
     steps: list[tuple[str, int, int]] = []
     settings = Settings(data_dir=tmp_path / "one", model=ModelSettings(method="finetune", epochs=1, extra_data=None,
                                                                        distill=True))
-    trained, student = pipeline.train_current_model(settings, data_dir=small, steps=lambda *s: steps.append(s),
-                                                    distill_config=DistillConfig(epochs=1, mixes=20))
+    trained, student = pipeline.train_and_distill(settings, data_dir=small, steps=lambda *s: steps.append(s),
+                                                  distill_config=DistillConfig(epochs=1, mixes=20))
     rebuilt = subprocess.run([sys.executable, "-c", _REBUILD, str(tmp_path / "two"), str(small)],
                              capture_output=True, text=True, timeout=1500)
     assert rebuilt.returncode == 0, rebuilt.stderr

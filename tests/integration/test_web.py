@@ -34,7 +34,7 @@ def app_port(review_settings):
 
 
 def _feedback_rows(settings) -> list[tuple]:
-    with pipeline.warehouse(settings, read_only=True) as con:
+    with pipeline.connection(settings, read_only=True) as con:
         return con.execute("select article_id, label, value, verdict, model_version, model_flagged, labeled_by"
                            " from label_feedback order by all").fetchall()
 
@@ -86,7 +86,7 @@ def test_search_finds_an_article_with_filters_and_pages(app_port):
 
 
 def test_article_page_shows_dates_scores_and_story(review_settings, app_port):
-    with pipeline.warehouse(review_settings) as con:  # an older model's scores stay beside the current one's
+    with pipeline.connection(review_settings) as con:  # an older model's scores stay beside the current one's
         con.execute("insert into models values ('m0', 'base', 'test', '2026-10-01', '{}', null, '2026-10-01')")
         con.execute("insert into classifications values ('w1', 'm0', 'integration', 0.42, false, null, '2026-11-17')")
     pipeline.publish_warehouse(review_settings)
@@ -289,7 +289,7 @@ def test_serve_binds_loopback_by_default(review_settings):
 # ---------------------------------------------------------------- the snapshot
 
 def test_sql_and_search_read_the_snapshot_unless_live(review_settings):
-    with pipeline.warehouse(review_settings) as con:  # a write that publishes nothing
+    with pipeline.connection(review_settings) as con:  # a write that publishes nothing
         con.execute("update articles set title = 'Renamed in the live file' where article_id = 'w3'")
     env = _cli_env(review_settings)
     query = "select title from articles where article_id = 'w3'"
@@ -308,7 +308,7 @@ HOLD = """
 import sys, time
 from newsmon.config import Settings
 from newsmon import pipeline
-with pipeline.warehouse(Settings()) as con:
+with pipeline.connection(Settings()) as con:
     con.execute("update articles set title = 'held' where article_id = 'w4'")
     print("holding", flush=True)
     time.sleep(float(sys.argv[1]))
@@ -336,14 +336,14 @@ def test_readers_do_not_wait_for_a_writer_holding_the_file(review_settings):
 def test_a_writer_publishes_while_the_app_holds_the_snapshot_open(review_settings, app_port):
     client = Client(app_port)
     assert "Bank results beat forecasts" in client.get("/search?q=bank")[2]
-    with pipeline.warehouse(review_settings) as con:
+    with pipeline.connection(review_settings) as con:
         con.execute("update articles set title = 'Bank results miss forecasts' where article_id = 'w3'")
         first = pipeline.publish_snapshot(review_settings, con)
     _, _, html = client.get("/article/w3")  # the next request reads the new copy
     assert "Bank results miss forecasts" in html
     for _ in range(3):  # nothing changed: no new copy
         assert pipeline.publish_warehouse(review_settings) == first
-    with pipeline.warehouse(review_settings) as con:
+    with pipeline.connection(review_settings) as con:
         con.execute("update articles set title = 'Bank results miss forecasts again' where article_id = 'w3'")
         second = pipeline.publish_snapshot(review_settings, con)
     copies = sorted((review_settings.data_dir / "snapshots").glob("*.duckdb"))
@@ -362,11 +362,11 @@ def test_serve_without_a_warehouse_is_one_line(settings):
 def test_live_mode_reads_the_writers_file_and_lets_go_of_it(review_settings):
     from concurrent.futures import ThreadPoolExecutor
 
-    with pipeline.warehouse(review_settings) as con:  # not published: only the writer's file has it
+    with pipeline.connection(review_settings) as con:  # not published: only the writer's file has it
         con.execute("update articles set title = 'Only in the live file' where article_id = 'w3'")
     with served(create_app(pipeline.open_review(review_settings, live=True))) as port:
         with ThreadPoolExecutor(6) as pool:  # requests at once share one read of the file
             pages = list(pool.map(lambda _: Client(port).get("/article/w3"), range(12)))
         assert all(status == 200 and "Only in the live file" in html for status, _, html in pages)
-        with pipeline.warehouse(review_settings) as con:  # no request running: the writer gets the file
+        with pipeline.connection(review_settings) as con:  # no request running: the writer gets the file
             con.execute("select 1")

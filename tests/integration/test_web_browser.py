@@ -71,7 +71,7 @@ def test_review_app_in_chromium(sample_warehouse, browser, tmp_path):
     first = context["sections"][[s["label"] for s in context["sections"]].index(label)]["stories"][0]
 
     # a hostile headline on the story's first article: shown as text, never run
-    with pipeline.warehouse(settings) as con:
+    with pipeline.connection(settings) as con:
         hostile_id = con.execute("select article_id from articles where title = ? order by article_id limit 1",
                                  [first["title"]]).fetchone()[0]
         con.execute("update articles set title = ? where article_id = ?", [HOSTILE_TITLE, hostile_id])

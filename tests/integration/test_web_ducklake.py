@@ -66,7 +66,7 @@ def test_the_app_reads_the_lake_in_the_sandbox_and_sees_each_commit(lake):
         assert client.get("/sources")[0] == 200 and client.get(f"/trends?week={WEEK}")[0] == 200
 
         # a writer commits: the next page reads the lake's new snapshot (cached pages included)
-        with pipeline.warehouse(lake) as con:
+        with pipeline.connection(lake) as con:
             con.execute("update articles set title = 'Bank results miss forecasts' where article_id = 'w3'")
         assert "Bank results miss forecasts" in client.get("/article/w3")[2]
         assert "Bank results miss forecasts" in client.get("/search?q=bank")[2]
@@ -81,7 +81,7 @@ def test_the_app_reads_the_lake_in_the_sandbox_and_sees_each_commit(lake):
             cur.execute("set enable_external_access = true")
     finally:
         cur.close()
-    with pipeline.warehouse(lake) as con:
+    with pipeline.connection(lake) as con:
         con.execute("update articles set title = 'Bank results beat forecasts' where article_id = 'w3'")
 
 

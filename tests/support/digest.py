@@ -16,7 +16,7 @@ def seed_flagged_article(settings, title: str, url: str = "https://news.example/
                       content_hash=content_hash("Robots sort parcels."))
     (staging / "s1.jsonl").write_text(json.dumps(article.to_record()) + "\n")
     pipeline.load_run(settings, "r1")
-    with pipeline.warehouse(settings) as con:
+    with pipeline.connection(settings) as con:
         con.execute("insert into models values ('m1', 'base', 'test', '2026-11-01', '{}', null, '2026-11-01')")
         con.execute("insert into classifications values ('a1', 'm1', 'integration', 0.91, true,"
                     " 'A parcel hub <b>now</b> runs sorting robots.', '2026-11-19')")

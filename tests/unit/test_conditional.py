@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from crawlers.conditional import FeedState, after_not_modified, after_response, request_headers
+from crawlers.conditional import ListingState, after_not_modified, after_response, request_headers
 
 T0, T1, T2 = datetime(2026, 11, 1), datetime(2026, 11, 2), datetime(2026, 11, 3)
 URL = "https://e.example/feed.xml"
@@ -35,5 +35,5 @@ def test_after_a_streak_of_304s_one_full_fetch_and_lying_validators_are_dropped(
 
 
 def test_state_round_trips_through_records():
-    state = FeedState(url=URL, etag='"x"', body_hash="h", fetched_at=T1, changed_at=T0, status=200)
-    assert FeedState.from_record(state.to_record()) == state
+    state = ListingState(url=URL, etag='"x"', body_hash="h", fetched_at=T1, changed_at=T0, status=200)
+    assert ListingState.from_record(state.to_record()) == state
