@@ -351,12 +351,18 @@ def classify(
             err.print(f"{pending} older articles have scores from earlier model versions only: "
                       "`newsmon classify --rescore` scores them with the current model", soft_wrap=True)
         return
+    if output and not output.parent.is_dir():  # said before minutes of scoring, not after
+        raise UserError(f"{output}: cannot write (no folder {output.parent})")
     records = _read_jsonl(input)
     lines = (json.dumps(r, ensure_ascii=False) for r in pipeline.classify_texts(_settings(), records))
     if output:
-        tmp = output.with_suffix(output.suffix + ".tmp")
-        tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-        os.replace(tmp, output)
+        from newsmon.files import write_atomically
+
+        text = "".join(line + "\n" for line in lines)  # every record scored before the file is touched
+        try:
+            write_atomically(output, text)
+        except OSError as exc:
+            raise UserError(f"{output}: cannot write ({exc.strerror or exc})") from None
     else:
         for line in lines:
             print(line)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -19,7 +18,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-from newsmon.domain import NewsmonError
+from newsmon.domain import NewsmonError, without_password
 
 CONFIG_FILE_ENV = "NEWSMON_CONFIG_FILE"
 ENV_PREFIX = "NEWSMON_"
@@ -265,7 +264,7 @@ class Settings(BaseSettings):
     @property
     def warehouse_label(self) -> str:
         """The warehouse as messages name it: a DuckLake URL without its password."""
-        return re.sub(r"(password=)\S+", r"\1***", self.warehouse_path)
+        return without_password(self.warehouse_path)
 
     @property
     def staging_dir(self) -> Path:

@@ -142,6 +142,11 @@ def utc_naive(value: datetime) -> datetime:
     return value
 
 
+def without_password(url: str) -> str:
+    """A warehouse URL as messages show it: a DuckLake catalog's password=... masked."""
+    return re.sub(r"(password=)\S+", r"\1***", url)
+
+
 @dataclass(frozen=True)
 class Article:
     """One extracted news article, as staged by a crawl and loaded into `articles`."""

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import duckdb
 
-from newsmon.domain import NewsmonError, utc_now
+from newsmon.domain import NewsmonError, utc_now, without_password
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _VIEW_DIRECTIVE = re.compile(r"^--\s*@view\s+([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
@@ -140,8 +140,9 @@ def connect_lake(url: str, *, data_path: str | None, read_only: bool = False,
     DuckDB file, one writer). Data files go to data_path: a shared folder or an s3://, gs:// bucket.
     create=False: only an existing lake (DuckLake would otherwise start a new, empty one)."""
     catalog = url.removeprefix(LAKE_PREFIX)
+    missing = f"no DuckLake at {without_password(url)}: create it once with `newsmon db migrate`"
     if not create and not catalog.startswith(("postgres:", "sqlite:", "mysql:")) and not Path(catalog).exists():
-        raise WarehouseError(f"no DuckLake at {_redacted(url)}: create it once with `newsmon db migrate`")
+        raise WarehouseError(missing)
     con = duckdb.connect(":memory:", config=extension_options())
     options = []
     if data_path:
@@ -174,8 +175,8 @@ def connect_lake(url: str, *, data_path: str | None, read_only: bool = False,
         con.close()
         detail = str(exc).splitlines()[0]
         if "creating a new DuckLake is explicitly disabled" in detail:
-            raise WarehouseError(f"no DuckLake at {_redacted(url)}: create it once with `newsmon db migrate`") from None
-        raise WarehouseError(f"cannot attach DuckLake {_redacted(url)}: {detail}") from None
+            raise WarehouseError(missing) from None
+        raise WarehouseError(f"cannot attach DuckLake {without_password(url)}: {detail}") from None
     return con
 
 
@@ -187,10 +188,6 @@ def is_remote(path: str) -> bool:
 def _literal(value: str) -> str:
     """Text inside a SQL string literal (ATTACH and COPY take no parameters for these)."""
     return value.replace("'", "''")
-
-
-def _redacted(url: str) -> str:
-    return re.sub(r"(password=)\S+", r"\1***", url)
 
 
 def open_target(target: str | Path, *, create: bool = True, read_only: bool = False, lock_timeout: float = 0.0,

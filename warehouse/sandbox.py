@@ -25,12 +25,11 @@ from pathlib import Path
 
 import duckdb
 
-from newsmon.domain import NewsmonError
+from newsmon.domain import NewsmonError, without_password
 from warehouse.db import (
     LAKE_ALIAS,
     WarehouseError,
     _literal,
-    _redacted,
     connect,
     extension_options,
     is_lake,
@@ -107,7 +106,7 @@ def _open_lake(url: str, *, data_path: str | None) -> duckdb.DuckDBPyConnection:
         raise
     except duckdb.Error as exc:
         con.close()
-        raise WarehouseError(f"cannot attach DuckLake {_redacted(url)}: {str(exc).splitlines()[0]}") from None
+        raise WarehouseError(f"cannot attach DuckLake {without_password(url)}: {str(exc).splitlines()[0]}") from None
     return con
 
 

@@ -157,12 +157,18 @@ def create_app(review, *, token: str | None = None, user: str = "web", stories_p
     def sources_page(request: Request) -> Response:
         return page(request, "sources.html.j2", sources=review.source_health())
 
-    async def feedback_post(request: Request) -> Response:
-        form = await request.form()
-        refused = check_csrf(request, form.get("csrf"))
-        if refused:
-            return PlainTextResponse(refused, status_code=403)
-        back = safe_next(form.get("next"), "/week")
+    def checked_post(handler):
+        """A POST endpoint: handler(request, form, back) runs only when the form carries the page's
+        CSRF token (a 403 otherwise); back is the form's `next`, if it stays on this site."""
+        async def endpoint(request: Request) -> Response:
+            form = await request.form()
+            refused = check_csrf(request, form.get("csrf"))
+            if refused:
+                return PlainTextResponse(refused, status_code=403)
+            return await handler(request, form, safe_next(form.get("next"), "/week"))
+        return endpoint
+
+    async def feedback_post(request: Request, form, back: str) -> Response:
         article_id, label, verdict = (str(form.get(name, "")) for name in ("article_id", "label", "verdict"))
 
         def submit(request: Request) -> Response:
@@ -174,12 +180,7 @@ def create_app(review, *, token: str | None = None, user: str = "web", stories_p
     async def login_get(request: Request) -> Response:
         return page(request, "login.html.j2", next=safe_next(request.query_params.get("next"), "/week"), wrong=False)
 
-    async def login_post(request: Request) -> Response:
-        form = await request.form()
-        refused = check_csrf(request, form.get("csrf"))
-        if refused:
-            return PlainTextResponse(refused, status_code=403)
-        back = safe_next(form.get("next"), "/week")
+    async def login_post(request: Request, form, back: str) -> Response:
         if token is None or not same(str(form.get("token", "")), token):
             return page(request, "login.html.j2", status=401, next=back, wrong=True)
         response = RedirectResponse(back, status_code=303)
@@ -209,9 +210,9 @@ def create_app(review, *, token: str | None = None, user: str = "web", stories_p
         Route("/search", sync(search_page)),
         Route("/article/{article_id}", sync(article_page)),
         Route("/sources", sync(sources_page)),
-        Route("/feedback", feedback_post, methods=["POST"]),
+        Route("/feedback", checked_post(feedback_post), methods=["POST"]),
         Route("/login", login_get, methods=["GET"]),
-        Route("/login", login_post, methods=["POST"]),
+        Route("/login", checked_post(login_post), methods=["POST"]),
         Mount("/static", StaticFiles(packages=[("newsmon.web", "static")]), name="static"),
     ]
     return Starlette(routes=routes, middleware=[Middleware(Guard, token=token, key=key)])

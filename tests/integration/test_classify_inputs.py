@@ -33,6 +33,25 @@ def test_bad_inputs_in_one_batch(model_settings):
     assert "integration" in out["huge"]["labels"]
 
 
+def test_classify_output_is_written_whole_with_nothing_left_beside_it(trained_model_dir, tmp_path):
+    """`newsmon classify --input --output`: the file holds every record's line, written at once
+    (newsmon.files.write_atomically), and no temporary file is left beside it."""
+    import json
+
+    from tests.support.cli import newsmon
+
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({"id": str(n), "title": DEPLOYMENT[0], "text": DEPLOYMENT[1]}) + "\n"
+                              for n in range(3)), encoding="utf-8")
+    out = tmp_path / "out" / "scores.jsonl"
+    out.parent.mkdir()
+    done = newsmon("classify", "--input", str(source), "--output", str(out), data_dir=tmp_path / "data",
+                   NEWSMON_MODEL__PATH=str(trained_model_dir))
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()] == ["0", "1", "2"]
+    assert [p.name for p in out.parent.iterdir()] == ["scores.jsonl"]
+
+
 def test_plain_text_keeps_text_and_strips_html():
     assert plain_text("Robots <3 ports, 2 < 3") == "Robots <3 ports, 2 < 3"
     assert plain_text("<p>One</p><script>x()</script><p>Two</p>") == "One\nTwo"

@@ -97,6 +97,18 @@ def test_classify_with_corrupt_model_is_one_line(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_classify_output_into_a_missing_folder_is_one_line_before_any_scoring(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "a", "title": "t", "text": "x"}\n')
+    target = tmp_path / "nowhere" / "scores.jsonl"
+    # no model at all: the folder is checked before one would be loaded
+    result = newsmon("classify", "--input", str(source), "--output", str(target), data_dir=tmp_path,
+                     NEWSMON_MODEL__PATH=str(tmp_path / "no-model"))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: {target}: cannot write (no folder {target.parent})"
+    assert not target.parent.exists()
+
+
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "html"
 
 

@@ -54,3 +54,17 @@ def test_distillation_is_on_by_default_off_with_the_env_var_and_off_for_the_demo
     monkeypatch.delenv("NEWSMON_MODEL__DISTILL")
     demo = demo_settings(Settings())
     assert demo.model.distill is False and demo.model.method == Settings().model.method
+
+
+def test_messages_name_a_lake_without_its_password(tmp_path):
+    """One masking for settings and warehouse errors alike (newsmon.domain.without_password)."""
+    from newsmon.config import WarehouseSettings
+    from warehouse.db import WarehouseError, open_target
+
+    url = "ducklake:postgres:dbname=lake host=127.0.0.1 password=s3cret user=news"
+    settings = Settings(data_dir=tmp_path, warehouse=WarehouseSettings(url=url))
+    assert settings.warehouse_label == "ducklake:postgres:dbname=lake host=127.0.0.1 password=*** user=news"
+    missing = f"ducklake:{tmp_path / 'password=s3cret' / 'lake.ducklake'}"  # a file catalog that is not there
+    with pytest.raises(WarehouseError) as raised:
+        open_target(missing, create=False)
+    assert "s3cret" not in str(raised.value) and "password=***" in str(raised.value)
