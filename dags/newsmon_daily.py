@@ -60,59 +60,52 @@ def newsmon_daily():
     def list_sources(params=None) -> list[str]:
         """Names of the enabled sources in sources.yaml, or the run's `sources` param."""
         from newsmon import tasks
-        from newsmon.config import get_settings
 
-        return tasks.list_sources(get_settings(), params["sources"])
+        return tasks.list_sources(tasks.task_settings(), params["sources"])
 
     @task
     def find_model() -> str:
         """The model that will score the day; fails at once, in one line, when there is none (never trains)."""
         from newsmon import tasks
-        from newsmon.config import get_settings
 
-        return tasks.find_model(get_settings())
+        return tasks.find_model(tasks.task_settings())
 
     @task(pool=CRAWL_POOL, retries=2, retry_delay=timedelta(minutes=2), retry_exponential_backoff=2.0,
           execution_timeout=timedelta(minutes=30))
     def crawl_source(source: str, day: dict) -> dict:
         """Crawl one source's articles of the day into staging; a failing source is recorded, not raised."""
         from newsmon import tasks
-        from newsmon.config import get_settings
 
-        return tasks.crawl_source(get_settings(), source, run_id=day["run_id"], since=day["since"],
+        return tasks.crawl_source(tasks.task_settings(), source, run_id=day["run_id"], since=day["since"],
                                   until=day["until"])
 
     @task(trigger_rule=TriggerRule.ALL_DONE, execution_timeout=timedelta(minutes=30), **WAREHOUSE_RETRIES)
     def load_staging(day: dict, params=None) -> dict:
         """Upsert the day's staging files into the warehouse; a crawl that left nothing is recorded as missing."""
         from newsmon import tasks
-        from newsmon.config import get_settings
 
-        return tasks.load_staging(get_settings(), run_id=day["run_id"], only=params["sources"])
+        return tasks.load_staging(tasks.task_settings(), run_id=day["run_id"], only=params["sources"])
 
     @task(pool=WAREHOUSE_POOL, execution_timeout=timedelta(minutes=10))
     def check_health(day: dict, loaded: dict) -> str:
         """Fail the run when too many of the day's sources failed or one is broken, naming them."""
         from newsmon import tasks
-        from newsmon.config import get_settings
 
-        return tasks.check_health(get_settings(), day["run_id"])
+        return tasks.check_health(tasks.task_settings(), day["run_id"])
 
     @task(execution_timeout=timedelta(minutes=60), **WAREHOUSE_RETRIES)
     def classify_articles(loaded: dict, model: str, params=None) -> int:
         """Score every article the current model has not scored yet."""
         from newsmon import tasks
-        from newsmon.config import get_settings
 
-        return tasks.classify_articles(get_settings(), rescore=params["rescore"])
+        return tasks.classify_articles(tasks.task_settings(), rescore=params["rescore"])
 
     @task(outlets=[WAREHOUSE], execution_timeout=timedelta(minutes=30), **WAREHOUSE_RETRIES)
     def cluster_stories(scored: int) -> int:
         """Group the new articles into stories (the same news from several outlets)."""
         from newsmon import tasks
-        from newsmon.config import get_settings
 
-        return tasks.cluster_stories(get_settings())
+        return tasks.cluster_stories(tasks.task_settings())
 
     day = resolve_day()
     sources = list_sources()

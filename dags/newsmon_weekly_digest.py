@@ -41,12 +41,11 @@ def newsmon_weekly_digest():
     def send_digest(logical_date=None, dag_run=None, params=None) -> dict:
         """Send the digest of the ISO week before the run's local date; a week already sent is skipped."""
         from newsmon import tasks
-        from newsmon.config import get_settings
 
         # the date where the digest is read: Monday 07:00 in Tokyo is still Sunday in UTC; a manual
         # run triggered without a logical date goes by when it was triggered
         when = pendulum.instance(logical_date or dag_run.run_after).in_timezone(TIMEZONE)
-        return tasks.send_digest(get_settings(), when.date(), week=params["week"], force=params["force"])
+        return tasks.send_digest(tasks.task_settings(), when.date(), week=params["week"], force=params["force"])
 
     send_digest()
 

@@ -30,9 +30,8 @@ def newsmon_weekly_upkeep():
     def upkeep_warehouse(logical_date=None, dag_run=None) -> dict:
         """Merge small files, expire old snapshots, delete unreferenced files; the counts before and after."""
         from newsmon import tasks
-        from newsmon.config import get_settings
 
-        return tasks.upkeep_warehouse(get_settings(), pendulum.instance(logical_date or dag_run.run_after))
+        return tasks.upkeep_warehouse(tasks.task_settings(), pendulum.instance(logical_date or dag_run.run_after))
 
     upkeep_warehouse()
 

@@ -5,18 +5,60 @@ newsmon.pipeline's; these only look names up, log and shape results.
 A task may run on any worker of several machines: one that uses the warehouse first checks it
 exists and is current (require_warehouse: it never creates or migrates one, that is `newsmon db
 migrate`, run once), and staging and the model move through the object store when
-NEWSMON_STAGING_URL / NEWSMON_MODELS_URL say so (newsmon.pipeline.shared)."""
+NEWSMON_STAGING_URL / NEWSMON_MODELS_URL say so (newsmon.pipeline.shared). The DAGs build a task's
+settings with task_settings, which also takes the object store's credentials from an Airflow
+connection where the environment has none."""
 
 from __future__ import annotations
 
 import logging
+import os
 from datetime import date, datetime
 
 from newsmon import pipeline
-from newsmon.config import Settings
+from newsmon.config import Settings, get_settings
 from newsmon.pipeline.shared import fetch_model, fetch_staging, share_staging
 from newsmon.pipeline.store import require_warehouse
 from newsmon.sources import load_sources
+
+# The Airflow connection that holds the object store's key when the AWS variables do not (e.g. one
+# made with `airflow connections add aws_default --conn-type aws --conn-login KEY --conn-password
+# SECRET --conn-extra '{"region_name": ..., "endpoint_url": ...}'`); NEWSMON_AWS_CONN_ID names another.
+AWS_CONNECTION = "aws_default"
+_FROM_CONNECTION = {"region_name": "AWS_REGION", "endpoint_url": "AWS_ENDPOINT_URL",
+                    "aws_session_token": "AWS_SESSION_TOKEN"}
+
+
+def task_settings() -> Settings:
+    """A task's settings (get_settings), with the object store's credentials taken from an Airflow
+    connection when the settings use an s3:// store and no AWS key is in the environment: the
+    connection's login and password become this task process's AWS_ACCESS_KEY_ID and
+    AWS_SECRET_ACCESS_KEY (its extras region_name, endpoint_url, aws_session_token the matching
+    variables), which s3fs and DuckDB's httpfs read. aws_default is optional; a connection named by
+    NEWSMON_AWS_CONN_ID must exist. Nothing of it is logged."""
+    settings = get_settings()
+    stores = (settings.staging_url, settings.models_url, settings.warehouse.data_path)
+    if os.environ.get("AWS_ACCESS_KEY_ID") or not any(str(url or "").startswith(("s3://", "s3a://"))
+                                                      for url in stores):
+        return settings
+    named = os.environ.get("NEWSMON_AWS_CONN_ID")
+    try:
+        from airflow.sdk import BaseHook
+
+        connection = BaseHook.get_connection(named or AWS_CONNECTION)
+    except Exception as exc:  # AirflowNotFoundException: the default one is optional
+        if named:
+            raise pipeline.PipelineError(f"no Airflow connection {named!r} (NEWSMON_AWS_CONN_ID) to take the "
+                                         f"object store's credentials from ({type(exc).__name__})") from None
+        return settings
+    if connection.login and connection.password:
+        os.environ["AWS_ACCESS_KEY_ID"] = connection.login
+        os.environ["AWS_SECRET_ACCESS_KEY"] = connection.password
+    extra = connection.extra_dejson
+    for key, variable in _FROM_CONNECTION.items():
+        if extra.get(key) and not os.environ.get(variable):
+            os.environ[variable] = str(extra[key])
+    return settings
 
 
 def list_sources(settings: Settings, only: list[str] | None = None) -> list[str]:

@@ -1,8 +1,8 @@
 """What workers on several machines share through the object store (newsmon.objects), so they need
 no shared folder: a crawl task puts its source's staging files under NEWSMON_STAGING_URL/<run id>/
 and the load task, on whichever worker, fetches the run from there; a trained model is published
-under NEWSMON_MODELS_URL/<version>/ with a LATEST pointer (share_model; `newsmon train` does not call
-it yet), and a scoring task fetches it.
+under NEWSMON_MODELS_URL/<version>/ with a LATEST pointer (share_model, which `newsmon train` and
+`newsmon distill` call for the model that scores), and a scoring task fetches it.
 With neither URL set, everything stays in data_dir as on one machine, and these do nothing."""
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ def fetch_model(settings: Settings) -> Path | None:
         return None
     pointer = objects.join(settings.models_url, "LATEST")
     if not objects.exists(pointer):
-        raise PipelineError(f"no model published at {settings.models_url} (no LATEST there): publish the "
-                            "trained one with newsmon.pipeline.shared.share_model")
+        raise PipelineError(f"no model published at {settings.models_url} (no LATEST there): run `newsmon "
+                            "train` with NEWSMON_MODELS_URL set, which publishes the model it trains")
     name = objects.read_text(pointer).strip()
     if not name or "/" in name or name.startswith("."):
         raise PipelineError(f"{pointer}: not a model name ({name[:60]!r})")

@@ -10,6 +10,7 @@ this process, a DuckDB file): the same rows, the same scores. Run it alone with 
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import time
@@ -28,7 +29,7 @@ from newsmon.sources import load_sources
 from tests.broker import RedisServer
 from tests.broker import unavailable_reason as no_redis
 from tests.conftest import fast_crawl
-from tests.object_store import MotoServer
+from tests.object_store import KEY_ID, SECRET, MotoServer
 from tests.servers import free_port
 from tests.support.airflow import (
     POOLS,
@@ -136,7 +137,6 @@ def test_two_celery_workers_share_only_postgres_the_broker_and_the_bucket(
 
         port = free_port()
         common = {
-            **moto.environment(),
             "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
             "AIRFLOW__CELERY__BROKER_URL": redis.url,
             "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{metadata}",
@@ -158,6 +158,11 @@ def test_two_celery_workers_share_only_postgres_the_broker_and_the_bucket(
         scheduler_home.mkdir()
         airflow_cli(scheduler_home, "db", "migrate", **common)
         airflow_cli(scheduler_home, "pools", "import", str(POOLS), **common)
+        # the workers have no AWS variables: their tasks take the bucket's key from this connection
+        # (newsmon.tasks.task_settings), which the api-server serves them from the metadata DB
+        airflow_cli(scheduler_home, "connections", "add", "aws_default", "--conn-type", "aws",
+                    "--conn-login", KEY_ID, "--conn-password", SECRET,
+                    "--conn-extra", json.dumps({"endpoint_url": moto.endpoint, "region_name": "us-east-1"}), **common)
 
         procs = Processes()
         homes = {}
@@ -172,9 +177,11 @@ def test_two_celery_workers_share_only_postgres_the_broker_and_the_bucket(
                 workers[name] = settings = _lake(root, lake_dsn, bucket)
                 settings.sources_file.write_text(yaml.safe_dump({"sources": sources}))
                 homes[name] = root / "airflow"
+                env = airflow_env(homes[name], **common, **_lake_env(settings))
+                for variable in moto.environment():
+                    env.pop(variable, None)  # no AWS variables on the workers (see aws_default above)
                 procs.start(name, [sys.executable, "-m", "airflow", "celery", "worker", "--celery-hostname",
-                                   f"{name}@%h", "--concurrency", "1", "--skip-serve-logs"],
-                            env=airflow_env(homes[name], **common, **_lake_env(settings)), cwd=root,
+                                   f"{name}@%h", "--concurrency", "1", "--skip-serve-logs"], env=env, cwd=root,
                             log=root / "worker.log")
             _wait("two ready workers and a serialized newsmon_daily", lambda: all(
                 "ready." in procs.logs[name].read_text(errors="replace") for name in WORKERS) and _query(
@@ -223,6 +230,9 @@ def test_two_celery_workers_share_only_postgres_the_broker_and_the_bucket(
             assert (scorer.models_dir / "LATEST").read_text().strip() == trained.name
         # each crawl task's log holds its Scrapy log
         assert all("Spider opened" in log for (_, task), (_, log) in ran.items() if task.startswith("crawl_source"))
+        # the bucket's secret (from the connection) is in no log of any process or task
+        logs = [*procs.logs.values(), *(p for home in homes.values() for p in home.rglob("*.log"))]
+        assert [p for p in logs if SECRET in p.read_text(errors="replace")] == []
 
         # one warehouse, in PostgreSQL and the bucket: no DuckDB file on either worker
         assert not list(tmp_path.glob("worker-*/**/*.duckdb"))
