@@ -79,6 +79,12 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def probabilities(vectors: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+    """(n, heads) probabilities of linear heads on vectors: the one arithmetic newsmon scores
+    with, in training (thresholds, cross-validation) and at inference alike."""
+    return _sigmoid(_rowwise(vectors, coef) + intercept)
+
+
 class Classifier:
     """Load with Classifier.load(path); predict(titles, texts) in batches."""
 
@@ -141,14 +147,14 @@ class Classifier:
 
     def score_vectors(self, vectors: np.ndarray) -> np.ndarray:
         """(n, labels) probabilities for document vectors."""
-        return _sigmoid(_rowwise(vectors, self.coef) + self.intercept)
+        return probabilities(vectors, self.coef, self.intercept)
 
     def sector_scores(self, vectors: np.ndarray) -> np.ndarray:
         """(n, sectors) probabilities that each article is substantially about each sector."""
         if self.sector_head is None:
             return np.zeros((len(vectors), 0))
         coef, intercept = self.sector_head
-        return _sigmoid(_rowwise(vectors, coef) + intercept)
+        return probabilities(vectors, coef, intercept)
 
     def predict(self, titles: list[str], texts: list[str], *, evidence: bool = True) -> list[Prediction]:
         """One Prediction per article. HTML is reduced to its text; empty articles are skipped with a

@@ -310,6 +310,10 @@ def _distill(teacher_path: Path, examples: list[Example], config: DistillConfig,
     version = student_version(teacher.version, config)
     student_config = dict(teacher.config, model_version=version, encoder="encoder", distilled_from=teacher.version,
                           max_length=max_length, max_chunks=max_chunks)
+    thresholds = _own_thresholds(teacher, student_encoder, train_rows, max_chunks)
+    if thresholds is not None:
+        student_config["thresholds"], source = thresholds
+        student_config["training"] = dict(teacher.config.get("training", {}), threshold_source=source)
     for clock_fact in ("trained_at", "train_seconds"):  # in the config of artifacts written before run.json
         student_config.pop(clock_fact, None)
     student_classifier = Classifier(student_config, teacher.coef, teacher.intercept, student_encoder,
@@ -345,6 +349,30 @@ def _distill(teacher_path: Path, examples: list[Example], config: DistillConfig,
     return write_artifact(models_dir, version, student_config, read_heads(teacher_path), metrics, student,
                           card=render_card(student_config | run_facts, metrics, evidence=card_evidence()),
                           run_facts=run_facts)
+
+
+def _own_thresholds(teacher: Classifier, encoder: Encoder, train_rows: list[Example],
+                    max_chunks: int) -> tuple[dict[str, float], str] | None:
+    """The student's thresholds, picked by the teacher's rule on the student's own scores of the
+    articles its teacher took its thresholds from (held out of fine-tuning; the student read them
+    only as the teacher's vectors, never their labels): a smaller encoder's scores sit a little
+    apart from its teacher's, so the teacher's cuts would not fall where the student's belong.
+    None when those articles cannot be told again (a teacher of another training setup)."""
+    from models.classifier import probabilities
+    from models.metrics import best_threshold
+    from models.train import TrainConfig, held_out_of_tuning
+
+    facts = teacher.config.get("training", {})
+    ids, rows = held_out_of_tuning(train_rows, TrainConfig(seed=teacher.config.get("seed", TrainConfig.seed)))
+    if not rows or facts.get("validation_examples") != len(ids):
+        return None
+    vectors = encoder.encode_documents([r.title for r in rows], [r.text for r in rows], max_chunks)
+    scores = probabilities(vectors, teacher.coef, teacher.intercept)
+    thresholds = {label: best_threshold(np.asarray([r.labels[label] for r in rows]), scores[:, j])
+                  for j, label in enumerate(teacher.labels)}
+    where = "real articles" if any(r.source != "written" for r in rows) else "examples"
+    return thresholds, (f"the student's own scores of the {len(rows)} {where} its teacher took its "
+                        "thresholds from (held out of fine-tuning)")
 
 
 def _agreement(teacher: Classifier, student: Classifier, rows: list[Example]) -> float:

@@ -16,7 +16,7 @@ import numpy as np
 from models.analysis.results import card_evidence
 from models.artifact import STORAGE_FORMAT, reproducible, write_artifact
 from models.card import render_card
-from models.classifier import Classifier
+from models.classifier import Classifier, probabilities
 from models.dataset import Example, data_sources, label_counts, snapshot_hash
 from models.encoder import Encoder
 from models.evaluate import test_metrics
@@ -54,6 +54,16 @@ class TrainConfig:
     # one written example (`python -m models.compare`: 4x had the best mean cross-validated real-train
     # F1, 0.836 against 0.833 at 2x and 0.831 at 1x: the weight matters little)
     real_weight: float = 4.0
+    # fine-tuning reads each article as scoring does, up to this many windows (None: "title. body"
+    # cut at max_length), and weighs a real article's loss finetune_real_weight times a written
+    # one's (models.finetune; 4 windows and 2x did not beat the defaults, benchmarks/README.md)
+    finetune_chunks: int | None = None
+    finetune_real_weight: float = 1.0
+
+
+# options added after models were shipped, at the values that keep the old behaviour: a version
+# hashes them only when they differ, so a model trained without them keeps its version
+_NEUTRAL = {"finetune_chunks": None, "finetune_real_weight": 1.0}
 
 
 def set_seed(seed: int) -> None:
@@ -98,7 +108,7 @@ def _out_of_fold(x: np.ndarray, y: np.ndarray, splits: list[tuple[np.ndarray, np
     for fit_idx, held_idx in splits:
         model = _head(c)
         model.fit(x[fit_idx], y[fit_idx], sample_weight=None if weights is None else weights[fit_idx])
-        oof[held_idx] = model.predict_proba(x[held_idx])[:, 1]
+        oof[held_idx] = probabilities(x[held_idx], model.coef_, model.intercept_)[:, 0]
     return oof
 
 
@@ -150,7 +160,8 @@ def _fit_sectors(x: np.ndarray, rows: list[Example], seed: int,
 
 
 def model_version(config: TrainConfig, snapshot: str) -> str:
-    digest = hashlib.sha256(json.dumps([asdict(config), snapshot, STORAGE_FORMAT]).encode()).hexdigest()
+    fields = {key: value for key, value in asdict(config).items() if key not in _NEUTRAL or value != _NEUTRAL[key]}
+    digest = hashlib.sha256(json.dumps([fields, snapshot, STORAGE_FORMAT]).encode()).hexdigest()
     return f"{config.method}-{digest[:10]}"
 
 
@@ -206,29 +217,39 @@ def _train_frozen(encoder: Encoder, rows: list[Example], config: TrainConfig,
     return fit_heads(x, rows, config, progress)
 
 
+def held_out_of_tuning(rows: list[Example], config: TrainConfig) -> tuple[set[str], list[Example]]:
+    """What fine-tuning holds out of the training rows, and the rows its thresholds come from:
+    with real articles, one story-grouped fold and its real articles; else a stratified
+    validation part of the written examples and all of it. A student (models.distill) takes its
+    thresholds from the same rows."""
+    from models.dataset import top_up_test_split
+
+    if _is_real(rows).any():
+        held_fold = story_folds(rows, config.folds, config.seed) == 0
+        ids = {r.id for r, held in zip(rows, held_fold, strict=True) if held}
+        return ids, [r for r in rows if r.id in ids and r.source != "written"]
+    ids = top_up_test_split(rows, set(), fraction=config.validation_fraction)
+    return ids, [r for r in rows if r.id in ids]
+
+
 def _train_finetuned(encoder: Encoder, rows: list[Example], config: TrainConfig, progress: Callable[[str], None],
                      steps: Steps = no_steps) -> tuple[np.ndarray, np.ndarray, dict, dict, np.ndarray]:
     """Fine-tune on most of the training split; thresholds from the held-out validation part."""
-    from models.dataset import top_up_test_split
     from models.finetune import finetune
 
     real = _is_real(rows)
-    if real.any():
-        # one story-grouped fold of the training rows; thresholds from its real articles
-        held_fold = story_folds(rows, config.folds, config.seed) == 0
-        validation_ids = {r.id for r, held in zip(rows, held_fold, strict=True) if held}
-    else:
-        validation_ids = top_up_test_split(rows, set(), fraction=config.validation_fraction)
+    validation_ids, validation = held_out_of_tuning(rows, config)
     fit = [r for r in rows if r.id not in validation_ids]
-    validation = [r for r in rows if r.id in validation_ids and (r.source != "written" or not real.any())]
     coef, intercept = finetune(encoder, fit, epochs=config.epochs, learning_rate=config.learning_rate,
-                               batch_size=config.train_batch_size, seed=config.seed, progress=progress, steps=steps)
+                               batch_size=config.train_batch_size, seed=config.seed, chunks=config.finetune_chunks,
+                               real_weight=config.finetune_real_weight if real.any() else 1.0,
+                               progress=progress, steps=steps)
     progress("encoding the training split with the tuned encoder")
     x_all = encoder.encode_documents([r.title for r in rows], [r.text for r in rows], config.max_chunks,
                                      on_batch=lambda done, total: steps("embedding the training split", done, total))
     judged = {r.id for r in validation}
     held = np.asarray([r.id in judged for r in rows])
-    scores = 1.0 / (1.0 + np.exp(-(x_all[held] @ coef.T + intercept)))
+    scores = probabilities(x_all[held], coef, intercept)
     y = _truth(validation)
     thresholds = {label: best_threshold(y[:, j], scores[:, j]) for j, label in enumerate(LABELS)}
     source = (f"real articles of one story-grouped fifth of the training split, held out of fine-tuning "
@@ -236,6 +257,8 @@ def _train_finetuned(encoder: Encoder, rows: list[Example], config: TrainConfig,
               else f"validation part of the training split ({len(validation)} examples)")
     return coef, intercept, thresholds, {
         "epochs": config.epochs, "learning_rate": config.learning_rate, "train_batch_size": config.train_batch_size,
+        **({"windows_per_article": config.finetune_chunks} if config.finetune_chunks is not None else {}),
+        **({"real_weight": config.finetune_real_weight} if config.finetune_real_weight != 1.0 else {}),
         "fit_examples": len(fit), "validation_examples": len(validation_ids), "threshold_source": source}, x_all
 
 

@@ -79,7 +79,9 @@ def pool(windows: dict[str, np.ndarray], documents: int, how: str, normalize: bo
 
 
 def _scores(x: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-(x @ coef.T + intercept)))
+    from models.classifier import probabilities
+
+    return probabilities(x, coef, intercept)
 
 
 def _split_metrics(rows: list[Example], scores: np.ndarray, thresholds: dict[str, float]) -> dict:
@@ -129,11 +131,12 @@ def heldout_rows(examples: list[Example], config) -> list[int]:
     """The real training articles of the first story-grouped fold of the training split: the ones
     `newsmon train --method finetune` holds out of fine-tuning (models.train._train_finetuned), so
     every variant, frozen or fine-tuned, can be measured on text its encoder and heads never saw."""
-    from models.train import story_folds
+    from models.train import held_out_of_tuning
 
     train = [i for i, e in enumerate(examples) if e.split == "train"]
-    fold = story_folds([examples[i] for i in train], config.folds, config.seed)
-    return [i for i, k in zip(train, fold, strict=True) if k == 0 and examples[i].source != "written"]
+    _, held = held_out_of_tuning([examples[i] for i in train], config)
+    ids = {r.id for r in held}
+    return [i for i in train if examples[i].id in ids]
 
 
 def _heldout_metrics(rows: list[Example], scores: np.ndarray, thresholds: dict[str, float]) -> dict:

