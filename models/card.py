@@ -22,12 +22,11 @@ class Evidence:
 
 
 def _versions() -> str:
-    import sklearn
-    import torch
-    import transformers
+    """The libraries' installed versions, read from their metadata (rendering a card imports none of them)."""
+    from importlib.metadata import version
 
-    return (f"python {platform.python_version()}, torch {torch.__version__}, "
-            f"transformers {transformers.__version__}, scikit-learn {sklearn.__version__}")
+    return (f"python {platform.python_version()}, torch {version('torch')}, "
+            f"transformers {version('transformers')}, scikit-learn {version('scikit-learn')}")
 
 
 def _sector_section(config: dict, sectors: dict | None) -> str:
