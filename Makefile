@@ -47,8 +47,10 @@ test: $(STAMP) system-packages
 	$(BIN)/ruff check newsmon crawlers models warehouse dags tests benchmarks
 	$(BIN)/python -m pytest -q
 
+# no model, no Airflow, no servers: the unit tests, with torch, transformers and airflow refused at
+# import (tests/support/no_heavy_imports.py), so a test that would load one fails instead of waiting
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -p tests.support.no_heavy_imports -m "not slow and not model and not airflow" tests/unit
 
 run: $(STAMP)
 	$(BIN)/newsmon run

@@ -22,6 +22,17 @@ def fast_crawl() -> CrawlSettings:
                          retry_times=0, source_timeout=120.0, allow_private_hosts=True)
 
 
+# fixtures that train or load a model: a test using one (directly or through another fixture) is
+# marked `model` without saying so
+MODEL_FIXTURES = {"trained_model_dir", "model_settings"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.model)
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", sources_file=tmp_path / "sources.yaml",

@@ -14,7 +14,7 @@ from models.dataset import load_examples
 from models.encoder import DEFAULT_BASE_MODEL, Encoder, ModelError, resolve_base_model
 
 # loads the packaged MiniLM: not in the fast lane (`make test-fast`)
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.model]
 MINILM = resolve_base_model(DEFAULT_BASE_MODEL)
 
 TEXTS = [

@@ -87,6 +87,7 @@ def test_the_shipped_model_is_the_version_newsmon_train_builds_from_the_defaults
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_a_fresh_clone_classifies_with_the_shipped_model_without_training(tmp_path):
     """No data/ at all: classify --input scores five texts with the shipped model and trains nothing."""
     result = newsmon("classify", "--input", str(_write_input(tmp_path)), cwd=tmp_path,
@@ -144,6 +145,7 @@ print(trained.name, student.name)
 
 
 @pytest.mark.slow
+@pytest.mark.model
 @pytest.mark.timeout(1800)  # about 3 minutes on an idle machine; ten times that on a loaded one
 def test_training_twice_gives_the_same_version_and_checksums_and_reports_its_stages(tmp_path):
     """The small-config twin of the shipped model's promise: train + distil in this process, again

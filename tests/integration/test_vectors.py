@@ -9,7 +9,7 @@ from models.encoder import Encoder
 from models.vectors import documents, window_vectors
 
 # loads the packaged MiniLM: not in the fast lane (`make test-fast`)
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.model]
 
 TITLES = ["Harbour cranes now scheduled by a model", "Court orders app store opened", "Recipe: lemon cake"]
 TEXTS = ["The port says waits fell by a fifth after the rollout. " * 30, "Sideloading must be allowed.",
