@@ -143,3 +143,31 @@ def test_the_cycle_check_follows_imports_in_functions_and_skips_type_checking(tm
     assert _cycles(_module_graph(package)) == [["pkg.a", "pkg.b", "pkg.sub.d"]]
     (package / "b.py").write_text("", encoding="utf-8")
     assert _cycles(_module_graph(package)) == []
+
+
+def test_the_readme_layout_names_every_module_of_newsmon_and_its_pipeline():
+    """README's Layout list is where a reader looks for a module: a module added or renamed in newsmon/
+    or newsmon/pipeline/ without it there fails here."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("\nLayout:\n"):]
+    layout = layout[:layout.index("\n\n", 1)]
+    names = {p.stem for p in [*(ROOT / "newsmon").glob("*.py"), *(ROOT / "newsmon" / "pipeline").glob("*.py")]}
+    names |= {f"{p.name}/" for p in (ROOT / "newsmon").iterdir() if (p / "__init__.py").exists() and p.name != "pipeline"}
+    missing = sorted(n for n in names - {"__init__", "__main__"} if f"`{n}`" not in layout)
+    assert not missing, f"README's Layout does not name {missing}"
+
+
+def test_the_fast_lane_refuses_torch_transformers_and_airflow_at_import():
+    """`make test-fast` loads tests.support.no_heavy_imports: a test there that would load a model or
+    Airflow fails at the import, naming the marker to use, instead of making the lane slow."""
+    import subprocess
+    import sys
+
+    probe = ("import tests.support.no_heavy_imports, json, duckdb\n"
+             "for name in ('torch', 'transformers.models', 'airflow.sdk'):\n"
+             "    try:\n        __import__(name)\n    except ImportError as exc:\n        print(exc)\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["torch", "transformers", "airflow"]  # each refused at its top
+    assert all("mark the test `model` or `airflow`" in line for line in lines)
