@@ -6,16 +6,12 @@ Run it alone with `pytest -m scheduler`; leave it out with `-m "not scheduler"`;
 `python -m tests.soak_scheduler` runs it three times in a row beside a CPU-heavy process."""
 
 import json
-import os
-import signal
-import subprocess
 import sys
 import time
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import psutil
 import pytest
 
 from newsmon import pipeline
@@ -23,6 +19,7 @@ from newsmon.sample_site import load_manifest
 from tests.pg import PostgresServer, unavailable_reason
 from tests.servers import free_port
 from tests.support.airflow import (
+    Processes,
     airflow_cli,
     airflow_env,
     migrated_airflow_home,
@@ -61,34 +58,13 @@ def _tail(path: Path, chars: int = 3000) -> str:
 def airflow_components(home: Path, env: dict):
     """Start the components, each in its own process group; on the way out stop every process they
     started (task runners and crawl subprocesses included), whatever happened."""
-    procs: dict[str, subprocess.Popen] = {}
+    procs = Processes()
     try:
         for name in COMPONENTS:
-            with (home / f"{name}.log").open("wb") as log:
-                procs[name] = subprocess.Popen(
-                    [sys.executable, "-m", "airflow", name], env=env, stdout=log, stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL, start_new_session=True)
-        yield procs
+            procs.start(name, [sys.executable, "-m", "airflow", name], env=env, log=home / f"{name}.log")
+        yield procs.procs
     finally:
-        family: list[psutil.Process] = []
-        for proc in procs.values():
-            with suppress(psutil.NoSuchProcess):
-                leader = psutil.Process(proc.pid)
-                family += [leader, *leader.children(recursive=True)]
-        for proc in procs.values():
-            with suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-        _, alive = psutil.wait_procs(family, timeout=20)
-        for survivor in alive:  # outlived SIGTERM, or had left the group
-            with suppress(psutil.NoSuchProcess):
-                survivor.kill()
-        for proc in procs.values():
-            with suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)  # anything started after the list was taken
-            proc.wait(10)
-        _, alive = psutil.wait_procs(alive, timeout=10)
-        left = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-        assert not left, f"processes left running: {left}"
+        procs.stop()
 
 
 def _query(url: str, sql: str) -> list[tuple]:

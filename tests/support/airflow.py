@@ -84,7 +84,7 @@ class Processes:
         self.procs: dict[str, subprocess.Popen] = {}
         self.logs: dict[str, Path] = {}
 
-    def start(self, name: str, argv: list[str], *, env: dict, cwd: Path, log: Path) -> None:
+    def start(self, name: str, argv: list[str], *, env: dict, log: Path, cwd: Path | None = None) -> None:
         self.logs[name] = log
         with log.open("wb") as out:
             self.procs[name] = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
