@@ -45,15 +45,20 @@ def _wait_for(condition, seconds: float) -> bool:
     return condition()
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux's")
-@pytest.mark.timeout(300)
-def test_kill_9_of_newsmon_crawl_takes_the_crawl_child_down(tmp_path):
+def _slow_site() -> dict[str, Route]:
+    """A feed listing one article page that answers after 10 minutes: a crawl of it is busy until
+    someone ends it."""
     feed = ('<?xml version="1.0"?><rss version="2.0"><channel><title>s</title>'
             '<item><title>Slow page</title><link>{base}/2026/11/20/a-very-slow-article-page</link></item>'
             '</channel></rss>')
-    routes = {"/feed.xml": Route(feed, content_type="application/rss+xml"),
-              # the article answers after 10 minutes: the crawl is busy until someone ends it
-              "/2026/11/20/a-very-slow-article-page": Route("<html><body>x</body></html>", delay=600)}
+    return {"/feed.xml": Route(feed, content_type="application/rss+xml"),
+            "/2026/11/20/a-very-slow-article-page": Route("<html><body>x</body></html>", delay=600)}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux's")
+@pytest.mark.timeout(300)
+def test_kill_9_of_newsmon_crawl_takes_the_crawl_child_down(tmp_path):
+    routes = _slow_site()
     with RoutedServer(routes) as server:
         sources = tmp_path / "sources.yaml"
         sources.write_text(yaml.safe_dump({"sources": [{
@@ -89,11 +94,7 @@ def test_source_timeout_kills_the_crawl_and_reports_it(settings):
     from newsmon import pipeline
     from newsmon.domain import Source
 
-    feed = ('<?xml version="1.0"?><rss version="2.0"><channel><title>s</title>'
-            '<item><title>Slow page</title><link>{base}/2026/11/20/a-very-slow-article-page</link></item>'
-            '</channel></rss>')
-    routes = {"/feed.xml": Route(feed, content_type="application/rss+xml"),
-              "/2026/11/20/a-very-slow-article-page": Route("<html><body>x</body></html>", delay=600)}
+    routes = _slow_site()
     settings.crawl.download_timeout = 500.0
     settings.crawl.source_timeout = 8.0
     before = set(_children(os.getpid()))

@@ -31,15 +31,18 @@ def _site() -> RoutedServer:
     })
 
 
+def _listing(site, name: str, feed: str) -> Source:
+    """A source of the test site that lists one of its feeds."""
+    return Source(name=name, homepage=f"{site.base_url}/", feeds=(f"{site.base_url}{feed}",),
+                  allowed_domains=("127.0.0.1",))
+
+
 def test_bad_sources_are_recorded_and_good_one_loads(settings):
     with _site() as site:
         sources = [
-            Source(name="good", homepage=f"{site.base_url}/", feeds=(f"{site.base_url}/feed.xml",),
-                   allowed_domains=("127.0.0.1",)),
-            Source(name="malformed", homepage=f"{site.base_url}/", feeds=(f"{site.base_url}/broken.xml",),
-                   allowed_domains=("127.0.0.1",)),
-            Source(name="server-error", homepage=f"{site.base_url}/", feeds=(f"{site.base_url}/error.xml",),
-                   allowed_domains=("127.0.0.1",)),
+            _listing(site, "good", "/feed.xml"),
+            _listing(site, "malformed", "/broken.xml"),
+            _listing(site, "server-error", "/error.xml"),
             Source(name="dead-port", homepage="http://127.0.0.1/",
                    feeds=(f"http://127.0.0.1:{free_port()}/feed.xml",), allowed_domains=("127.0.0.1",)),
             Source(name="bad-dns", homepage="http://nonexistent.invalid/",
@@ -72,10 +75,8 @@ def test_sources_health_command_shows_the_failed_source(settings):
 
     with _site() as site:
         sources = [
-            Source(name="good", homepage=f"{site.base_url}/", feeds=(f"{site.base_url}/feed.xml",),
-                   allowed_domains=("127.0.0.1",)),
-            Source(name="server-error", homepage=f"{site.base_url}/", feeds=(f"{site.base_url}/error.xml",),
-                   allowed_domains=("127.0.0.1",)),
+            _listing(site, "good", "/feed.xml"),
+            _listing(site, "server-error", "/error.xml"),
         ]
         results = pipeline.crawl_sources(sources, run_id="2026-11-18", settings=settings)
         pipeline.load_run(settings, "2026-11-18", sources, results)
