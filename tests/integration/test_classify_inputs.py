@@ -33,23 +33,34 @@ def test_bad_inputs_in_one_batch(model_settings):
     assert "integration" in out["huge"]["labels"]
 
 
-def test_classify_output_is_written_whole_with_nothing_left_beside_it(trained_model_dir, tmp_path):
+def test_classify_output_is_written_whole_with_nothing_left_beside_it(trained_model_dir, tmp_path, monkeypatch):
     """`newsmon classify --input --output`: the file holds every record's line, written at once
-    (newsmon.files.write_atomically), and no temporary file is left beside it."""
+    (newsmon.files.write_atomically), and no temporary file is left beside it, also when the write
+    fails (one line, a UserError). The command's function runs in this process (the session's model,
+    no new interpreter to start)."""
     import json
 
-    from tests.support.cli import newsmon
+    from newsmon import cli
+    from newsmon.config import get_settings
 
     source = tmp_path / "in.jsonl"
     source.write_text("".join(json.dumps({"id": str(n), "title": DEPLOYMENT[0], "text": DEPLOYMENT[1]}) + "\n"
                               for n in range(3)), encoding="utf-8")
     out = tmp_path / "out" / "scores.jsonl"
     out.parent.mkdir()
-    done = newsmon("classify", "--input", str(source), "--output", str(out), data_dir=tmp_path / "data",
-                   NEWSMON_MODEL__PATH=str(trained_model_dir))
-    assert done.returncode == 0, done.stderr
+    monkeypatch.setenv("NEWSMON_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("NEWSMON_MODEL__PATH", str(trained_model_dir))
+    get_settings.cache_clear()
+    taken = out.parent / "taken"
+    taken.mkdir()  # a folder where the file should go: the write fails after the scoring
+    try:
+        cli.classify(input=source, output=out, rescore=False)
+        with pytest.raises(cli.UserError, match=r"^.*/taken: cannot write \(Is a directory\)$"):
+            cli.classify(input=source, output=taken, rescore=False)
+    finally:
+        get_settings.cache_clear()
     assert [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()] == ["0", "1", "2"]
-    assert [p.name for p in out.parent.iterdir()] == ["scores.jsonl"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["scores.jsonl", "taken"]  # no temporary file left
 
 
 def test_plain_text_keeps_text_and_strips_html():
