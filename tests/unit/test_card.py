@@ -6,8 +6,6 @@ import json
 import tomllib
 from pathlib import Path
 
-import pytest
-
 import models
 from models.analysis import results
 from models.card import Evidence, render_card
@@ -37,7 +35,6 @@ def _evidence(config: dict, version: str) -> Evidence:
     return Evidence(comparison=comparison, keys=keys, realnews=realnews)
 
 
-@pytest.mark.model  # models.card._versions imports torch and transformers (the fast lane refuses them)
 def test_the_card_quotes_the_evidence_it_is_given_for_this_model():
     config, metrics = _shipped()
     card = render_card(config, metrics, evidence=_evidence(config, config["model_version"]))
@@ -46,7 +43,6 @@ def test_the_card_quotes_the_evidence_it_is_given_for_this_model():
     assert "| as written | style and content | 0.500 | 0.500 |" in card
 
 
-@pytest.mark.model  # models.card._versions imports torch and transformers (the fast lane refuses them)
 def test_results_of_another_model_and_missing_evidence_leave_their_sections_out():
     config, metrics = _shipped()
     other = render_card(config, metrics, evidence=_evidence(config, "another-version"))

@@ -5,7 +5,6 @@ trained models are set side by side; and the card's table that shows it."""
 import json
 
 import numpy as np
-import pytest
 
 from models import artifact
 from models.analysis.compare import _heldout_metrics, heldout_rows
@@ -53,7 +52,6 @@ def test_held_out_average_precision_ranks_without_a_threshold():
     assert out["integration"]["average_precision"] < 0.6
 
 
-@pytest.mark.model  # models.card._versions imports torch and transformers (the fast lane refuses them)
 def test_the_card_shows_the_held_out_column_and_a_model_trained_end_to_end():
     shipped = artifact.shipped_model()
     config = json.loads((shipped / "config.json").read_text(encoding="utf-8"))
