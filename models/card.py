@@ -147,11 +147,17 @@ def _distillation_line(config: dict) -> str:
     reading = (f" It reads {config['max_chunks']} windows of {config['max_length']} tokens (the teacher "
                f"{budget[1]} of {budget[0]})." if budget and budget != [config["max_length"], config["max_chunks"]]
                else "")
-    return (f"- **Distilled** from `{facts['teacher']}` (its heads and thresholds): the encoder keeps layers "
+    own = config.get("training", {}).get("threshold_source", "").startswith("the student's own")
+    return (f"- **Distilled** from `{facts['teacher']}` (its heads{'' if own else ' and thresholds'}): the "
+            "encoder keeps layers "
             f"{', '.join(map(str, facts['layers']))} of its {facts['teacher_layers']}{pruned}, trained "
             f"{facts['epochs']} epochs to give the teacher's token vectors on {facts['windows']} training "
             f"windows and {facts['made_up_windows']} made-up ones; the teacher's test-split F1 "
             f"{teacher_f1}; the same labels on {facts['same_labels_as_teacher']:.1%} of test articles.{reading}\n")
+
+
+def _the(phrase: str) -> str:
+    return phrase if phrase.startswith("the ") else f"the {phrase}"
 
 
 _THRESHOLD_RULES = {
@@ -282,8 +288,8 @@ the physical economy) and `decentralization` (power, commerce and compute moving
   ({training}).
 - **Input**: title + body in windows of {config['max_length']} tokens (title repeated in each), at most
   {config['max_chunks']} windows, {config['pooling']}; one probability per label.
-- **Thresholds**: per label, {_THRESHOLD_RULES.get(rule, rule)}, on the
-  {config['training']['threshold_source']}; stored in config.json.
+- **Thresholds**: per label, {_THRESHOLD_RULES.get(rule, rule)}, on
+  {_the(config['training']['threshold_source'])}; stored in config.json.
 {_cross_validated_line(config)}- **Data snapshot**: `{config['data_snapshot']}`; train {_counts(train)};
   written test {_counts(test)}.
 {_sources_section(config)}{distilled}- **Seed**: {config['seed']}{trained}.

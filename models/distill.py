@@ -56,6 +56,10 @@ class DistillConfig:
     epochs: int = 5
     learning_rate: float = 1e-4
     seed: int = 13
+    # the student's label thresholds: picked on its own scores of the articles its teacher took its
+    # thresholds from (False: the teacher's). Part of the version: the same weights with other
+    # thresholds flag other articles
+    own_thresholds: bool = True
 
 
 def made_up_texts(rows: list[Example], count: int, rng: random.Random) -> tuple[list[str], list[str]]:
@@ -310,7 +314,7 @@ def _distill(teacher_path: Path, examples: list[Example], config: DistillConfig,
     version = student_version(teacher.version, config)
     student_config = dict(teacher.config, model_version=version, encoder="encoder", distilled_from=teacher.version,
                           max_length=max_length, max_chunks=max_chunks)
-    thresholds = _own_thresholds(teacher, student_encoder, train_rows, max_chunks)
+    thresholds = _own_thresholds(teacher, student_encoder, train_rows, max_chunks) if config.own_thresholds else None
     if thresholds is not None:
         student_config["thresholds"], source = thresholds
         student_config["training"] = dict(teacher.config.get("training", {}), threshold_source=source)

@@ -13,3 +13,11 @@ def test_later_options_change_the_version_only_when_set():
     assert model_version(replace(TrainConfig(), finetune_real_weight=2.0), "snapshot") != default
     assert model_version(replace(TrainConfig(), epochs=4), "snapshot") != default
     assert model_version(TrainConfig(), "another snapshot") != default
+
+
+def test_a_students_version_says_whose_thresholds_it_flags_with():
+    from models.distill import DistillConfig, student_version
+
+    own = student_version("finetune-0123456789", DistillConfig())
+    assert own.startswith("finetune-0123456789-L03-F768-")
+    assert student_version("finetune-0123456789", DistillConfig(own_thresholds=False)) != own
