@@ -14,8 +14,7 @@ import pytest
 from models import artifact
 from models.distill import DistillConfig, student_version
 from newsmon import pipeline
-from newsmon.config import ModelSettings, Settings
-from tests.support.models import small_data_dir
+from newsmon.config import Settings
 
 SHIPPED = artifact.shipped_model()
 TEXTS = [
@@ -130,35 +129,27 @@ def test_a_damaged_shipped_model_is_one_line_naming_newsmon_train(tmp_path, dama
     assert not (tmp_path / "data" / "models").exists()  # no silent retrain
 
 
+ROOT = Path(__file__).resolve().parents[2]
+# the same code and inputs as the session's small fine-tuned model (tests/support/models.train_small_finetuned)
 _REBUILD = """
 import sys
 from pathlib import Path
-from models.distill import DistillConfig, student_version
-from newsmon import pipeline
-from newsmon.config import ModelSettings, Settings
-settings = Settings(data_dir=Path(sys.argv[1]), model=ModelSettings(method="finetune", epochs=1, extra_data=None,
-                                                                      distill=True))
-trained, student = pipeline.train_and_distill(settings, data_dir=Path(sys.argv[2]),
-                                              distill_config=DistillConfig(epochs=1, mixes=20))
+from tests.support.models import train_small_finetuned
+trained, student = train_small_finetuned(Path(sys.argv[1]), Path(sys.argv[2]))
 print(trained.name, student.name)
 """
 
 
 @pytest.mark.slow
 @pytest.mark.model
-@pytest.mark.timeout(1800)  # about 3 minutes on an idle machine; ten times that on a loaded one
-def test_training_twice_gives_the_same_version_and_checksums_and_reports_its_stages(tmp_path):
-    """The small-config twin of the shipped model's promise: train + distil in this process, again
-    in a fresh one, and every model file is the same byte for byte; the stages' progress counts
-    only grow, up to their totals."""
-    small = small_data_dir(tmp_path, per_stratum=4)
-    steps: list[tuple[str, int, int]] = []
-    settings = Settings(data_dir=tmp_path / "one", model=ModelSettings(method="finetune", epochs=1, extra_data=None,
-                                                                       distill=True))
-    trained, student = pipeline.train_and_distill(settings, data_dir=small, steps=lambda *s: steps.append(s),
-                                                  distill_config=DistillConfig(epochs=1, mixes=20))
-    rebuilt = subprocess.run([sys.executable, "-c", _REBUILD, str(tmp_path / "two"), str(small)],
-                             capture_output=True, text=True, timeout=1500)
+@pytest.mark.timeout(1800)  # about 3 minutes on an idle machine (half in the session fixture); ten times that loaded
+def test_training_twice_gives_the_same_version_and_checksums_and_reports_its_stages(small_finetuned, tmp_path):
+    """The small-config twin of the shipped model's promise: train + distil in this process (the
+    session's small_finetuned), again in a fresh one, and every model file is the same byte for
+    byte; the stages' progress counts only grow, up to their totals."""
+    trained, student, steps = small_finetuned.teacher, small_finetuned.student, small_finetuned.steps
+    rebuilt = subprocess.run([sys.executable, "-c", _REBUILD, str(tmp_path / "two"), str(small_finetuned.data_dir)],
+                             capture_output=True, text=True, timeout=1500, cwd=ROOT)  # -c: tests/ importable from cwd
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert rebuilt.stdout.split() == [trained.name, student.name]
     for first in (trained, student):

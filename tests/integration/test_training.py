@@ -1,6 +1,7 @@
 """Training writes a complete, loadable artifact; both methods, the fine-tuned one on a small set."""
 
 import json
+import shutil
 from datetime import datetime
 
 import numpy as np
@@ -72,20 +73,19 @@ def test_extra_data_adds_real_articles_and_the_card_names_every_source(tmp_path)
     assert card.index("### Real test split") < card.index("### Written test split")
 
 
-def test_finetuned_artifact_carries_its_encoder_and_predicts(tmp_path):
-    from models.distill import DistillConfig
-
-    settings = Settings(data_dir=tmp_path, model=ModelSettings(method="finetune", epochs=1, extra_data=None,
-                                                               distill=True))
-    small = small_data_dir(tmp_path)
-    # as `newsmon train` does with model.distill on: train, then distil the student that scores
-    path, student = pipeline.train_and_distill(settings, data_dir=small,
-                                               distill_config=DistillConfig(epochs=1, mixes=20))
+@pytest.mark.model
+@pytest.mark.timeout(1800)  # the session's small fine-tuned model may be trained in this test's setup
+def test_finetuned_artifact_carries_its_encoder_and_predicts(small_finetuned, tmp_path):
+    # trained, then distilled into the student that scores, as `newsmon train` does with model.distill
+    # on: once per session (tests/integration/conftest.py), shared with test_shipped_model
+    path, student, small = small_finetuned.teacher, small_finetuned.student, small_finetuned.data_dir
     assert path.name.startswith("finetune-")
     assert student is not None and student.name.startswith(f"{path.name}-L03-F768-")
-    assert (tmp_path / "models" / "LATEST").read_text() == student.name
-    assert pipeline.model_path(settings) == student
-    make_current(tmp_path / "models", path.name)
+    assert (small_finetuned.settings.models_dir / "LATEST").read_text() == student.name
+    assert pipeline.model_path(small_finetuned.settings) == student
+    models = tmp_path / "models"  # the teacher made current again on a copy: the session's model is shared
+    shutil.copytree(small_finetuned.settings.models_dir, models)
+    make_current(models, path.name)
     config = json.loads((path / "config.json").read_text())
     assert (path / "encoder" / "config.json").exists()
     assert config["normalize"] is False and config["encoder"] == "encoder"
@@ -96,7 +96,7 @@ def test_finetuned_artifact_carries_its_encoder_and_predicts(tmp_path):
     classifier = Classifier.load(path)
     (prediction,) = classifier.predict(["Harbour cranes now scheduled by a model"], ["The port says waits fell."])
     assert set(prediction.scores) == {"integration", "decentralization"}
-    assert (tmp_path / "models" / "LATEST").read_text() == path.name
+    assert (models / "LATEST").read_text() == path.name
     # the student's thresholds are its own: the teacher's rule on the student's scores of the rows the
     # teacher took its thresholds from (held out of fine-tuning)
     rows = [ex for ex in load_examples(small) if ex.split == "train"]

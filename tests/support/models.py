@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from models.artifact import make_current
 from models.dataset import default_data_dir, load_examples
+from newsmon.config import ModelSettings, Settings
 
 
 def install_model(artifact: Path, models_dir: Path, *, link: bool = False) -> Path:
@@ -41,3 +43,33 @@ def small_data_dir(tmp_path: Path, per_stratum: int = 12) -> Path:
         for ex in rows))
     shutil.copy(default_data_dir() / "test_split.txt", directory / "test_split.txt")
     return directory
+
+
+@dataclass(frozen=True)
+class SmallFinetuned:
+    """A small fine-tuned model and its student, trained and distilled as `newsmon train` does with
+    model.distill on (train_small_finetuned), with the progress steps it reported."""
+
+    settings: Settings
+    data_dir: Path
+    teacher: Path
+    student: Path
+    steps: list[tuple[str, int, int]]
+
+
+def small_finetuned_settings(data_dir: Path) -> Settings:
+    """The small fine-tuned config: one epoch of fine-tuning, written examples only, distilled."""
+    return Settings(data_dir=data_dir, model=ModelSettings(method="finetune", epochs=1, extra_data=None, distill=True))
+
+
+def train_small_finetuned(data_dir: Path, small: Path, steps=None) -> tuple[Path, Path]:
+    """Train and distil the small fine-tuned config on the data dir small (small_data_dir(per_stratum=4))
+    into data_dir/models; the one definition both the session's copy (tests/integration/conftest.py)
+    and test_shipped_model's fresh-process rebuild use, so both are built from the same inputs."""
+    from models.distill import DistillConfig
+    from newsmon import pipeline
+
+    trained, student = pipeline.train_and_distill(small_finetuned_settings(data_dir), data_dir=small, steps=steps,
+                                                  distill_config=DistillConfig(epochs=1, mixes=20))
+    assert student is not None
+    return trained, student
