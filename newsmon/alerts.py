@@ -78,7 +78,8 @@ def send_alert(settings, subject: str, body: str, *, context: dict | None = None
                      subject=subject, html_content=f"<pre>{html.escape(body)}</pre>",
                      smtp_conn_id=AIRFLOW_CONNECTION).notify(context or {})
         return AIRFLOW_CONNECTION
-    from newsmon.digest.email import one_line, send_message
+    from newsmon.digest.email import send_message
+    from newsmon.domain import one_line
 
     message = EmailMessage()
     message["Subject"] = one_line(subject)

@@ -483,7 +483,7 @@ def sources_health(
     """Per source: last success, articles per day and error rate over 14 days, broken flag."""
     from newsmon import pipeline
 
-    columns, rows = pipeline.run_sql(_settings(), "select * from source_health")
+    columns, rows = pipeline.source_health(_settings())
     _print_rows(columns, rows, format)
 
 

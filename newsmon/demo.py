@@ -23,11 +23,6 @@ from newsmon.domain import NewsmonError, Source
 # The same default as `python -m newsmon.sample_site`.
 DEMO_PORT = 8765
 
-EXAMPLE_QUERIES = (
-    "select source, count(*) as articles from articles group by source order by articles desc",
-    "select label, title, round(score, 2) as score from flagged_articles order by score desc limit 10",
-    "select run_id, source, ok, articles, failures_total from crawl_runs order by run_id, source",
-)
 
 
 def demo_sources(base_url: str) -> list[Source]:
@@ -90,7 +85,9 @@ def run_demo(*, port: int | None = None, console: Console, progress: Callable[[s
     console.print(f"warehouse:      {settings.warehouse_label}", soft_wrap=True, highlight=False)
     console.print(f"digest preview: {preview}  (week {week})", soft_wrap=True, highlight=False)
     console.print("\ntry:")
-    for query in EXAMPLE_QUERIES:
+    from newsmon.pipeline import example_queries
+
+    for query in example_queries():
         console.print(f"  NEWSMON_DATA_DIR={settings.data_dir} .venv/bin/newsmon sql \"{query}\"",
                       markup=False, highlight=False, soft_wrap=True)
     console.print("\nnext:")

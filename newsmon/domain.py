@@ -130,6 +130,13 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(folded.encode("utf-8")).hexdigest()[:16]
 
 
+def one_line(text: str | None, limit: int = 0) -> str:
+    """Text on one line: no CR/LF (a header cannot be injected, a title cannot break a layout), no
+    runs of spaces; cut to limit characters with an ellipsis when limit is given."""
+    flat = re.sub(r"\s+", " ", text or "").strip()
+    return flat if not limit or len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
 def utc_now() -> datetime:
     """Now in UTC, naive, as the warehouse stores timestamps."""
     return datetime.now(UTC).replace(tzinfo=None)

@@ -4,7 +4,6 @@ built with the standard library; and sending it over SMTP with retries."""
 from __future__ import annotations
 
 import os
-import re
 import smtplib
 import ssl
 import time
@@ -14,18 +13,11 @@ from email.utils import make_msgid
 
 import css_inline
 
-from newsmon.domain import NewsmonError
+from newsmon.domain import NewsmonError, one_line
 
 
 class SendError(NewsmonError):
     """The digest could not be sent."""
-
-
-def one_line(text: str | None, limit: int = 0) -> str:
-    """Text on one line: no CR/LF (a header cannot be injected, a title cannot break a layout), no
-    runs of spaces; cut to limit characters with an ellipsis when limit is given."""
-    flat = re.sub(r"\s+", " ", text or "").strip()
-    return flat if not limit or len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def build_message(*, subject: str, sender: str, recipients: list[str], text: str, html: str,

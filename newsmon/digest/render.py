@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from newsmon.digest.email import one_line
+from newsmon.domain import one_line
 
 LABEL_TITLES = {
     "integration": "AI-driven virtual-real integration",

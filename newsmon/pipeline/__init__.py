@@ -34,7 +34,15 @@ from newsmon.pipeline.model import (
     train_config,
     train_model,
 )
-from newsmon.pipeline.readers import export, open_review, reindex, run_sql, search_articles
+from newsmon.pipeline.readers import (
+    example_queries,
+    export,
+    open_review,
+    reindex,
+    run_sql,
+    search_articles,
+    source_health,
+)
 from newsmon.pipeline.score import classify_texts, classify_unscored, history_pending
 from newsmon.pipeline.store import (
     connection,
@@ -59,6 +67,8 @@ __all__ = [
     "publish_snapshot",
     "publish_warehouse",
     "run_sql",
+    "source_health",
+    "example_queries",
     "search_articles",
     "reindex",
     "export",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from newsmon.config import Settings
+from newsmon.domain import one_line
 from newsmon.pipeline.common import PipelineError
 from newsmon.pipeline.store import connection
 
@@ -35,8 +36,7 @@ class HealthReport:
 
 
 def _short(error: str | None, limit: int = 200) -> str:
-    text = " ".join((error or "no error recorded").split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return one_line(error or "no error recorded", limit)
 
 
 def check_health(settings: Settings, run_id: str) -> HealthReport:

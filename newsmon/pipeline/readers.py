@@ -61,6 +61,21 @@ def _first_line(exc: BaseException, limit: int = 300) -> str:
     return line if len(line) <= limit else line[:limit] + "…"
 
 
+def source_health(settings: Settings) -> tuple[list[str], list[tuple]]:
+    """Every source's row of the source_health view (`newsmon sources health`), read as any
+    read-only SQL is."""
+    from warehouse.db import load_query
+
+    return run_sql(settings, load_query("source_health_report"))
+
+
+def example_queries() -> list[str]:
+    """The queries `newsmon demo` suggests trying next (warehouse/queries/demo_examples.sql)."""
+    from warehouse.db import load_query
+
+    return [line for line in load_query("demo_examples").splitlines() if line.strip() and not line.startswith("--")]
+
+
 def search_articles(settings: Settings, query: str, *, label: str | None = None,
                     since: datetime | None = None, limit: int = 20, live: bool = False):
     """BM25-ranked articles for a full-text query (see warehouse.search), from the readers' snapshot

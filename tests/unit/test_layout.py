@@ -1,6 +1,7 @@
 """The dependency direction of DESIGN.md, read from the imports with ast."""
 
 import ast
+import re
 from pathlib import Path
 
 import models
@@ -171,3 +172,26 @@ def test_the_fast_lane_refuses_torch_transformers_and_airflow_at_import():
     lines = result.stdout.splitlines()
     assert [line.split(":")[0] for line in lines] == ["torch", "transformers", "airflow"]  # each refused at its top
     assert all("mark the test `model` or `airflow`" in line for line in lines)
+
+
+_SQL = re.compile(r"^\s*(select|insert\s+into|update|delete\s+from|create|with)\s.*\b(from|into|table|set|view)\b",
+                  re.IGNORECASE | re.DOTALL)
+
+
+def _sql_strings(path: Path) -> list[str]:
+    """String constants of a module that read as SQL statements (docstrings aside)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+                  and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    return [node.value for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+            and _SQL.match(node.value)]
+
+
+def test_no_sql_statement_is_written_in_newsmon():
+    """SQL lives in warehouse/ (functions with parameters, warehouse/queries/*.sql); newsmon calls them."""
+    found = {str(path.relative_to(ROOT)): _sql_strings(path) for path in _files("newsmon")}
+    assert {path: strings for path, strings in found.items() if strings} == {}
+    # the check itself finds a statement where one is written
+    assert _sql_strings(ROOT / "warehouse" / "health.py")
