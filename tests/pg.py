@@ -73,3 +73,15 @@ class PostgresServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def server_or_skip(purpose: str):
+    """A fixture body: a running PostgresServer for `purpose` (e.g. "for DuckLake catalogs"), or the
+    test skipped in one line naming what is missing."""
+    import pytest
+
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(f"no PostgreSQL server {purpose}: {reason}")
+    with PostgresServer() as server:
+        yield server

@@ -103,11 +103,16 @@ def require_model(settings: Settings) -> Path:
     """The current model's path (model_path: model.path, data/models, else the one shipped with
     newsmon); when there is none, fail with one line saying to train one. Never trains: a scheduled
     task must not train for half an hour."""
-    path = model_path(settings)
-    if path is None or not path.exists():
+    path = _existing_model(settings)
+    if path is None:
         _no_model_at_setting(settings)
         raise PipelineError(f"no trained model in {settings.models_dir}: run `newsmon train` first")
     return path
+
+
+def _existing_model(settings: Settings) -> Path | None:
+    path = model_path(settings)
+    return path if path is not None and path.exists() else None
 
 
 def _no_model_at_setting(settings: Settings) -> None:
@@ -149,8 +154,8 @@ def model_for_run(settings: Settings, new_articles: int,
     """The model a run scores with: the current one; when there is none, one trained now
     (train_and_distill) if the run brought new articles, else None (nothing to score is no reason
     to train for minutes)."""
-    path = model_path(settings)
-    if path is not None and path.exists():
+    path = _existing_model(settings)
+    if path is not None:
         return path
     if not new_articles:
         progress("no trained model and no new articles: nothing scored (`newsmon train` builds the model)")

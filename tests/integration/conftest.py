@@ -3,7 +3,7 @@
 import pytest
 
 from newsmon.config import Settings
-from tests.pg import PostgresServer, unavailable_reason
+from tests.pg import server_or_skip
 from tests.support.warehouse import load_articles
 
 
@@ -17,11 +17,7 @@ def loaded(settings: Settings) -> Settings:
 @pytest.fixture(scope="module")
 def postgres():
     """A private PostgreSQL server (tests/pg.py) per test module, for DuckLake catalogs."""
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(f"no PostgreSQL server: {reason}")
-    with PostgresServer() as server:
-        yield server
+    yield from server_or_skip("for DuckLake catalogs")
 
 
 @pytest.fixture(scope="session")

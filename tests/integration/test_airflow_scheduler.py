@@ -16,7 +16,7 @@ import pytest
 
 from newsmon import pipeline
 from newsmon.sample_site import load_manifest
-from tests.pg import PostgresServer, unavailable_reason
+from tests.pg import PostgresServer, server_or_skip
 from tests.servers import free_port
 from tests.support.airflow import (
     Processes,
@@ -36,11 +36,7 @@ WAIT_SECONDS = 1200
 
 @pytest.fixture(scope="session")
 def airflow_postgres():
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(f"no PostgreSQL server for Airflow's metadata: {reason}")
-    with PostgresServer() as server:
-        yield server
+    yield from server_or_skip("for Airflow's metadata")
 
 
 def metadata_database(server: PostgresServer, name: str) -> str:
