@@ -10,7 +10,8 @@ training split only, as the windows production cuts from each article, plus made
 (sentences drawn from one or two training articles, shuffled, 25-200 words) so that it sees more
 of the teacher than 1,464 texts. The targets are the teacher's token vectors at the precision
 newsmon scores at; the loss is the tokens' squared error (over the teacher's variance) plus the
-squared error of the label and sector logits of each window's pooled vector.
+squared error of the label and sector logits of each window's pooled vector (weighted by
+DistillConfig.logit_weight).
 """
 
 from __future__ import annotations
@@ -60,6 +61,14 @@ class DistillConfig:
     # thresholds from (False: the teacher's). Part of the version: the same weights with other
     # thresholds flag other articles
     own_thresholds: bool = True
+    # the logit term's weight beside the token term in the loss: above 1 spends more of the small
+    # encoder on what the label heads read than on every token vector
+    logit_weight: float = 1.0
+
+
+# options added after students were shipped, at the values that keep the old behaviour: a version
+# hashes them only when they differ, so a student distilled without them keeps its version
+_NEUTRAL = {"logit_weight": 1.0}
 
 
 def made_up_texts(rows: list[Example], count: int, rng: random.Random) -> tuple[list[str], list[str]]:
@@ -96,7 +105,9 @@ def _check_layers(layers: tuple[int, ...], teacher_layers: int) -> None:
 def student_version(teacher_version: str, config: DistillConfig) -> str:
     """<teacher>-L<layers kept>[-F<feed-forward neurons>]-<hash of the whole config>: scores in the
     warehouse are keyed by version, so two students distilled differently never share one."""
-    digest = hashlib.sha256(json.dumps(dataclasses.asdict(config), sort_keys=True).encode()).hexdigest()[:6]
+    fields = {key: value for key, value in dataclasses.asdict(config).items()
+              if key not in _NEUTRAL or value != _NEUTRAL[key]}
+    digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:6]
     return (f"{teacher_version}-L{''.join(map(str, config.layers))}" + (f"-F{config.ffn}" if config.ffn else "")
             + f"-{digest}")
 
@@ -234,7 +245,7 @@ class _Distiller:
                 hidden = hidden.float()
                 token_loss = ((hidden - target.float()) ** 2)[mask.bool()].mean() / variance
                 logit_loss = ((self.logits(hidden, mask) - logits) ** 2).mean()
-                (token_loss + logit_loss).backward()
+                (token_loss + config.logit_weight * logit_loss).backward()
                 torch.nn.utils.clip_grad_norm_(params, 1.0)
                 optimizer.step()
                 schedule.step()
@@ -339,6 +350,7 @@ def _distill(teacher_path: Path, examples: list[Example], config: DistillConfig,
         "teacher_budget": [teacher.config["max_length"], teacher.max_chunks],
         "windows": len(windows.ids), "made_up_windows": len(mixed.ids), "tokens": tokens,
         "epochs": config.epochs, "learning_rate": config.learning_rate, "seed": config.seed,
+        **({"logit_weight": config.logit_weight} if config.logit_weight != _NEUTRAL["logit_weight"] else {}),
         "target_precision": precision,
         "logit_rms_gap_before": round(gap_before, 4), "logit_rms_gap_after": round(gap_after, 4),
         "teacher_f1": {label: teacher_metrics[label]["f1"] for label in teacher.labels},

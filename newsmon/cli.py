@@ -223,7 +223,7 @@ def train(
     with_feedback: Annotated[bool, typer.Option("--with-feedback", help="Add the warehouse's label feedback (newsmon label) to the training split.")] = False,
 ) -> None:
     """Train the classifier on models/data/ and the real-news corpus (model.extra_data) and write an
-    artifact under <data_dir>/models; with model.distill on (off by default), then distil it into a
+    artifact under <data_dir>/models; then, with model.distill on (the default), distil it into a
     faster model that scores."""
     from newsmon import pipeline
 
@@ -248,14 +248,15 @@ def distill(
     max_length: Annotated[int | None, typer.Option(min=16, max=512, help="Tokens per window the student reads when it scores (default 192).")] = None,
     max_chunks: Annotated[int | None, typer.Option(min=1, help="Windows the student reads per article when it scores (default 3).")] = None,
     epochs: Annotated[int | None, typer.Option(min=1, help="Passes over the training windows (default 5).")] = None,
+    logit_weight: Annotated[float | None, typer.Option(min=0.0, max=100.0, help="Weight of the label logits' loss beside the token vectors' (default 1).")] = None,
 ) -> None:
     """Distil the current model into a smaller, faster one that gives the same verdicts (see the
     README); the student becomes the current model, the teacher stays beside it. `newsmon train`
-    does this itself when model.distill is on (off by default). Options left out keep models.distill's defaults,
+    does this itself when model.distill is on (the default). Options left out keep models.distill's defaults,
     the student `newsmon train` makes."""
     from newsmon import pipeline
 
-    given = {"max_length": max_length, "max_chunks": max_chunks, "epochs": epochs}
+    given = {"max_length": max_length, "max_chunks": max_chunks, "epochs": epochs, "logit_weight": logit_weight}
     shape: dict = {name: value for name, value in given.items() if value is not None}
     if layers is not None:
         try:

@@ -78,7 +78,7 @@ def distill_model(settings: Settings, distill_config=None, *, teacher: Path | No
 def train_and_distill(settings: Settings, *, with_feedback: bool = False, data_dir: Path | None = None,
                       distill_config=None, progress: Callable[[str], None] = lambda _: None,
                       steps: Steps | None = None) -> tuple[Path, Path | None]:
-    """What `newsmon train` does: train (train_model); then, only with model.distill on, distil it
+    """What `newsmon train` does: train (train_model); then, with model.distill on (the default), distil it
     (fine-tuned, or the frozen MiniLM with its heads) into a student (distill_config, default
     models.distill's), which scores from then on. Returns the trained model and the student (or None)."""
     trained = train_model(settings, data_dir=data_dir, with_feedback=with_feedback, progress=progress, steps=steps)

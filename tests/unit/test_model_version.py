@@ -21,3 +21,11 @@ def test_a_students_version_says_whose_thresholds_it_flags_with():
     own = student_version("finetune-0123456789", DistillConfig())
     assert own.startswith("finetune-0123456789-L03-F768-")
     assert student_version("finetune-0123456789", DistillConfig(own_thresholds=False)) != own
+
+
+def test_a_students_later_options_change_its_version_only_when_set():
+    from models.distill import DistillConfig, student_version
+
+    default = student_version("finetune-0123456789", DistillConfig())
+    assert student_version("finetune-0123456789", DistillConfig(logit_weight=1.0)) == default
+    assert student_version("finetune-0123456789", DistillConfig(logit_weight=4.0)) != default
