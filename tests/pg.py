@@ -53,9 +53,18 @@ class PostgresServer:
         if os.geteuid() == 0:
             shutil.chown(self.root, user="postgres")
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", self.user, "--no-sync")
+        return self.resume()
+
+    def resume(self) -> PostgresServer:
+        """Run the server on its cluster (again, after halt), on the same port."""
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-w", "-o",
                   f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
         return self
+
+    def halt(self) -> None:
+        """Stop the server but keep its cluster (resume runs it again): meanwhile clients are refused,
+        as by a database server that is down."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def create_database(self, name: str) -> str:
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, name)

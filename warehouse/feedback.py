@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from newsmon.domain import LABELS, NewsmonError
-from warehouse.db import upsert
+from warehouse.db import load_query, upsert
 
 VERDICTS = ("right", "wrong")
 _COLUMNS = ["article_id", "label", "value", "verdict", "model_version", "model_flagged", "note", "labeled_by",
@@ -58,6 +58,28 @@ def store_feedback(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> int:
     earlier one, so storing the same rows again changes nothing."""
     return upsert(con, "label_feedback", _COLUMNS, [[row[c] for c in _COLUMNS] for row in rows],
                   keys=["article_id", "label"])
+
+
+def latest(rows: list[dict]) -> dict[tuple[str, str], dict]:
+    """The last word per (article, label) among rows, by time given."""
+    found: dict[tuple[str, str], dict] = {}
+    for row in sorted(rows, key=lambda r: r["labeled_at"]):
+        found[(row["article_id"], row["label"])] = row
+    return found
+
+
+def store_newer_feedback(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> list[dict]:
+    """Store judged rows given through the review app (inside the caller's transaction): per
+    (article, label) the latest, and only where the warehouse has no later word (a `newsmon label`
+    given after the click, stored first). Returns the rows stored."""
+    newest = latest(rows)
+    if not newest:
+        return []
+    stored = {(a, lbl): at for a, lbl, at in con.execute(
+        load_query("feedback_labeled_at"), [[a for a, _ in newest], [lbl for _, lbl in newest]]).fetchall()}
+    kept = [row for key, row in newest.items() if key not in stored or stored[key] <= row["labeled_at"]]
+    store_feedback(con, kept)
+    return kept
 
 
 def feedback_examples(con: duckdb.DuckDBPyConnection) -> list[dict]:

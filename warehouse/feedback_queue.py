@@ -1,8 +1,10 @@
-"""Feedback that waits for the writer: the review app judges a verdict against the snapshot and
-queues the row here (one small JSON file each, written to a temporary name and renamed, so the
-queue never holds half a row), without the writer's lock; the next write step stores the queued
-rows in the warehouse (warehouse.feedback.store_feedback) and only then removes their files.
-Applying the same files twice stores the same rows, so a step killed in between loses nothing."""
+"""Feedback that waits for the writer of a DuckDB file: the review app judges a verdict against the
+snapshot and queues the row here (one small JSON file each, written to a temporary name and renamed,
+so the queue never holds half a row), without the writer's lock; the next write step stores the
+queued rows in the warehouse (warehouse.feedback.store_newer_feedback) and only then removes their
+files. Applying the same files twice stores the same rows, so a step killed in between loses
+nothing. (On DuckLake the app stores each verdict in the lake itself and only drains what an older
+version of it queued here.)"""
 
 from __future__ import annotations
 
@@ -15,8 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import load_query
-from warehouse.feedback import store_feedback
+from warehouse.feedback import store_newer_feedback
 
 
 def enqueue(directory: Path, row: dict) -> Path:
@@ -60,27 +61,14 @@ def pending(directory: Path) -> list[tuple[Path, dict]]:
     return rows
 
 
-def latest(rows: list[dict]) -> dict[tuple[str, str], dict]:
-    """The last word per (article, label) among rows, by time given."""
-    found: dict[tuple[str, str], dict] = {}
-    for row in sorted(rows, key=lambda r: r["labeled_at"]):
-        found[(row["article_id"], row["label"])] = row
-    return found
-
-
 def apply_queue(con: duckdb.DuckDBPyConnection, directory: Path) -> tuple[int, list[Path]]:
-    """Store the queued rows (inside the caller's transaction): per (article, label) the latest, and
-    only where the warehouse has no later word (a `newsmon label` given after the click). Returns the
-    rows stored and the files to remove once the transaction has committed."""
+    """Store the queued rows (inside the caller's transaction) as warehouse.feedback.store_newer_feedback
+    does: per (article, label) the latest, where the warehouse has no later word. Returns the rows
+    stored and the files to remove once the transaction has committed."""
     queued = pending(directory)
     if not queued:
         return 0, []
-    newest = latest([row for _, row in queued])
-    stored = dict(((a, lbl), at) for a, lbl, at in con.execute(
-        load_query("feedback_queue_stored"), [[a for a, _ in newest], [lbl for _, lbl in newest]]).fetchall())
-    rows = [row for key, row in newest.items() if key not in stored or stored[key] <= row["labeled_at"]]
-    store_feedback(con, rows)
-    return len(rows), [path for path, _ in queued]
+    return len(store_newer_feedback(con, [row for _, row in queued])), [path for path, _ in queued]
 
 
 def remove(paths: list[Path]) -> None:

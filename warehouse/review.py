@@ -1,7 +1,8 @@
 """What the review app reads (newsmon.web), from the published snapshot through the read-only sandbox,
 and the one thing it writes: feedback, judged against the snapshot and queued for the writer
-(warehouse.feedback_queue). Every query is a named one under queries/; the app runs no other SQL
-(but, on DuckLake, building its in-memory search index).
+(warehouse.feedback_queue), or on DuckLake stored in the lake at once by the write function the
+pipeline gives (never through the sandbox, which stays read-only). Every query is a named one under
+queries/; the app runs no other SQL (but, on DuckLake, building its in-memory search index).
 
 On DuckLake there is no snapshot file: the lake is attached read-only in the sandbox, and each
 statement reads the lake's newest snapshot (a writer's commit is a new one; readers take no lock).
@@ -21,9 +22,10 @@ from pathlib import Path
 
 import duckdb
 
+from newsmon.domain import utc_now
 from warehouse.db import LAKE_ALIAS, WarehouseError, is_lake, load_query
-from warehouse.feedback import judge_feedback
-from warehouse.feedback_queue import enqueue, latest, pending
+from warehouse.feedback import judge_feedback, latest
+from warehouse.feedback_queue import enqueue, pending
 from warehouse.sandbox import open_sandbox
 from warehouse.search import INDEX_SCHEMA, has_index
 
@@ -47,13 +49,18 @@ class Review:
     finish on the old one, which stays readable until they let go of it."""
 
     def __init__(self, path: Path | str, queue: Path, *,
-                 opener: Callable[[Path | str], duckdb.DuckDBPyConnection] | None = None, keep_open: bool = True):
+                 opener: Callable[[Path | str], duckdb.DuckDBPyConnection] | None = None, keep_open: bool = True,
+                 store: Callable[..., dict] | None = None):
         """path: the snapshot link, the writer's file (keep_open False: a connection per call, closed
-        after it, so that the file is held only while a page reads it) or a DuckLake URL."""
+        after it, so that the file is held only while a page reads it) or a DuckLake URL. store: on
+        DuckLake, store(article_id, label, verdict, user=, note=, now=) judges a verdict and stores it
+        in the lake in its own write transaction, returning the row (the pipeline's
+        store_review_feedback); None: verdicts are queued in `queue` for the next write step."""
         self.lake = is_lake(path)
         self.path = str(path) if self.lake else Path(path)
         self.keep_open = keep_open
         self.queue = Path(queue)
+        self._store = store
         self._opener = opener or (lambda p: open_sandbox(p))
         self._lock = threading.Lock()
         self._key: tuple | None = None
@@ -345,7 +352,12 @@ class Review:
     def submit_feedback(self, article_id: str, label: str, verdict: str, *, user: str | None = None,
                         note: str | None = None, now: datetime | None = None) -> dict:
         """Judge a verdict as `newsmon label` does (warehouse.feedback.judge_feedback, against the
-        snapshot) and queue the row for the next write step; a FeedbackError names what is wrong."""
+        snapshot) and queue the row for the next write step; a FeedbackError names what is wrong. With
+        a store (DuckLake) the row is judged and stored in the lake now, given at the time of the
+        click (so a later `newsmon label` still wins); when that fails, its error is raised and
+        nothing is queued."""
+        if self._store is not None:
+            return self._store(article_id, label, verdict, user=user, note=note, now=now or utc_now())
         cur = self._cursor()
         try:
             row = judge_feedback(cur, article_id, label, verdict, note=note, user=user, now=now)

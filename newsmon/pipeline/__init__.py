@@ -9,7 +9,7 @@ benchmarks call is re-exported here; the rest is imported from its step module.
 """
 
 from newsmon.pipeline.check import check_source
-from newsmon.pipeline.common import PipelineError, check_run_id, run_dir
+from newsmon.pipeline.common import FeedbackNotSaved, PipelineError, check_run_id, run_dir
 from newsmon.pipeline.crawl import crawl_source, crawl_sources, sources_to_crawl
 from newsmon.pipeline.daily import run_daily
 from newsmon.pipeline.digest import (
@@ -57,6 +57,7 @@ from newsmon.pipeline.stories import cluster_unclustered
 
 __all__ = [
     "PipelineError",
+    "FeedbackNotSaved",
     "check_run_id",
     "run_dir",
     "connection",

@@ -13,6 +13,11 @@ class PipelineError(NewsmonError):
     """A step cannot run as asked; the message is meant for the user."""
 
 
+class FeedbackNotSaved(PipelineError):
+    """The review app could not store a verdict in the warehouse (it cannot be reached, or gave up
+    after its retries); the reviewer is told, nothing is queued."""
+
+
 _RUN_ID_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 
 

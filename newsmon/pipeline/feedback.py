@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 from newsmon.config import Settings
+from newsmon.domain import one_line
 from newsmon.files import write_atomically
-from newsmon.pipeline.store import connection, publish_snapshot
+from newsmon.pipeline.common import FeedbackNotSaved, warn
+from newsmon.pipeline.store import connection, existing_connection, feedback_queue_dir, publish_snapshot
 
 
 def label_article(settings: Settings, article_id: str, label: str, verdict: str, *,
@@ -21,6 +24,38 @@ def label_article(settings: Settings, article_id: str, label: str, verdict: str,
                                                              user=user))
         publish_snapshot(settings, con)
         return row
+
+
+def store_review_feedback(settings: Settings, article_id: str, label: str, verdict: str, *,
+                          user: str | None = None, note: str | None = None, now: datetime | None = None) -> dict:
+    """The review app's write on DuckLake, where the write steps run on other machines and would never
+    see a queue on this one: judge the verdict (warehouse.feedback.judge_feedback) and store it in the
+    lake in a short write transaction of its own (retried on conflicts with other writers), only where
+    the lake has no later word; feedback queued on this machine by an older newsmon goes in with it.
+    Returns the judged row; a FeedbackError names a wrong verdict, FeedbackNotSaved a lake that did
+    not take it (nothing stored, nothing queued)."""
+    import duckdb
+
+    from warehouse.db import WarehouseError, write_transaction
+    from warehouse.feedback import judge_feedback, store_newer_feedback
+    from warehouse.feedback_queue import apply_queue, remove
+
+    queue = feedback_queue_dir(settings)
+
+    def judge_and_store(con) -> tuple[dict, list[Path]]:
+        _, done = apply_queue(con, queue)
+        row = judge_feedback(con, article_id, label, verdict, note=note, user=user, now=now)
+        store_newer_feedback(con, [row])
+        return row, done
+
+    try:
+        with existing_connection(settings) as con:
+            row, done = write_transaction(con, lambda: judge_and_store(con), on_retry=warn)
+    except (WarehouseError, duckdb.Error) as exc:
+        detail = one_line((str(exc).splitlines() or [""])[0])
+        raise FeedbackNotSaved(f"feedback not saved: {detail}; nothing was stored, try again") from None
+    remove(done)
+    return row
 
 
 def export_feedback(settings: Settings) -> tuple[Path, int]:

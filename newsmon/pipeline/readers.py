@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from newsmon.config import Settings
 from newsmon.pipeline.common import PipelineError
+from newsmon.pipeline.feedback import store_review_feedback
 from newsmon.pipeline.store import (
     connection,
     feedback_queue_dir,
@@ -108,13 +110,16 @@ def export(settings: Settings, destination: Path, *, fmt: str, since: datetime |
 
 def open_review(settings: Settings, *, live: bool = False):
     """The review app's reads (warehouse.review.Review) from the snapshot, published now if there is
-    none yet; live: from the writer's file, read-only (a load waits while a page reads it). On
-    DuckLake from the lake itself, read-only: its readers take no lock, so there is no snapshot."""
+    none yet; live: from the writer's file, read-only (a load waits while a page reads it); feedback
+    is queued for the next write step. On DuckLake from the lake itself, read-only: its readers take
+    no lock, so there is no snapshot; feedback is stored in the lake at once (store_review_feedback),
+    since the write steps may run on machines that never see this one's queue."""
     from warehouse.review import Review
 
     if snapshot_file(settings) is None:
         return Review(settings.warehouse_path, feedback_queue_dir(settings),
-                      opener=lambda target: open_read_only(settings, target=target))
+                      opener=lambda target: open_read_only(settings, target=target),
+                      store=partial(store_review_feedback, settings))
     path = Path(settings.warehouse_path)
     if not path.exists():
         raise PipelineError(f"warehouse not found at {path}: run `newsmon run` (or `make demo`) first")

@@ -53,11 +53,20 @@ def require_warehouse(settings: Settings) -> None:
     first (newsmon.tasks): on several machines a task on a worker without the warehouse file, or
     before the one `newsmon db migrate`, must not start an empty warehouse there or race the other
     workers' migrations. (The one-machine steps, newsmon run and the CLI, still migrate as they open.)"""
+    with existing_connection(settings):
+        pass
+
+
+@contextmanager
+def existing_connection(settings: Settings):
+    """A writable connection to a warehouse that exists and is at the code's schema version (a
+    WarehouseError in one line naming `newsmon db migrate` otherwise); creates and migrates nothing."""
     from warehouse.db import check_current
 
     con = _open(settings, create=False)
     try:
         check_current(con, settings.warehouse_label)
+        yield con
     finally:
         con.close()
 
@@ -103,7 +112,9 @@ def snapshot_file(settings: Settings) -> Path | None:
 
 
 def feedback_queue_dir(settings: Settings) -> Path:
-    """Feedback from the review app waiting for the next write step (warehouse.feedback_queue)."""
+    """Feedback from the review app waiting for the next write step (warehouse.feedback_queue). On
+    DuckLake the app stores feedback in the lake itself (store_review_feedback) and only drains what
+    an older newsmon queued here."""
     return settings.data_dir / "feedback-queue"
 
 
@@ -115,7 +126,10 @@ def reader_target(settings: Settings) -> Path | None:
 
 def publish_snapshot(settings: Settings, con) -> Path | None:
     """After a write step's commit, on its connection: store the review app's queued feedback, then
-    publish the readers' snapshot (warehouse.snapshot). Returns the snapshot (None on DuckLake)."""
+    publish the readers' snapshot (warehouse.snapshot). Returns the snapshot (None on DuckLake).
+    On DuckLake the app queues nothing, but a queue left on this machine by an older newsmon is still
+    drained here: rows already judged are stored where the lake has no later word, and an empty or
+    missing queue costs no transaction."""
     from warehouse.db import write_transaction
     from warehouse.feedback_queue import apply_queue, has_pending, remove
     from warehouse.snapshot import publish_snapshot as publish

@@ -3,7 +3,9 @@ week's flagged stories, trends, search, an article, sources, and right/wrong fee
 
 It reads through a warehouse.review.Review (made by newsmon.pipeline.open_review): the published
 snapshot, opened read-only in the sandbox, named queries only. Feedback is judged against the
-snapshot and queued for the next write step, so no request waits for the pipeline's writer."""
+snapshot and queued for the next write step, so no request waits for the pipeline's writer; on
+DuckLake, which takes several writers, it is stored in the lake at once, and a lake that does not
+take it is an error page (503), never a verdict shown as saved."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from starlette.staticfiles import StaticFiles
 
 from newsmon.digest.render import LABEL_TITLES, DigestRows, digest_context, safe_link
 from newsmon.domain import LABELS, NewsmonError
-from newsmon.pipeline import iso_week_bounds
+from newsmon.pipeline import FeedbackNotSaved, iso_week_bounds
 from newsmon.web.security import AUTH_COOKIE, Guard, check_csrf, is_loopback, login_cookie, safe_next, same
 
 _CHART_LOCK = threading.Lock()  # matplotlib's pyplot is not thread-safe
@@ -62,8 +64,12 @@ def create_app(review, *, token: str | None = None, user: str = "web", stories_p
     key = secrets.token_bytes(32)  # signs CSRF tokens and login cookies; new each start
 
     def page(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
+        try:
+            snapshot = review.snapshot_time()
+        except NewsmonError:  # the warehouse out of reach: the error page that says so still renders
+            snapshot = None
         html = env.get_template(template).render(
-            request=request, csrf=request.state.csrf, path=request.url.path, snapshot=review.snapshot_time(),
+            request=request, csrf=request.state.csrf, path=request.url.path, snapshot=snapshot,
             login=token is not None, **context)
         return HTMLResponse(html, status_code=status)
 
@@ -172,7 +178,10 @@ def create_app(review, *, token: str | None = None, user: str = "web", stories_p
         article_id, label, verdict = (str(form.get(name, "")) for name in ("article_id", "label", "verdict"))
 
         def submit(request: Request) -> Response:
-            review.submit_feedback(article_id, label, verdict, user=user)
+            try:
+                review.submit_feedback(article_id, label, verdict, user=user)
+            except FeedbackNotSaved as exc:  # the lake is out of reach: not the reviewer's mistake
+                return failure(request, str(exc), status=503)
             return RedirectResponse(back, status_code=303)
 
         return await run_in_threadpool(lambda: _run(request, submit))

@@ -1,4 +1,5 @@
--- When the warehouse last took feedback on each of the given (article, label) pairs (warehouse.feedback_queue).
+-- When the warehouse last took feedback on each of the given (article, label) pairs
+-- (warehouse.feedback.store_newer_feedback: a row given earlier than that is not stored).
 -- $1 = article ids, $2 = labels, pairwise (lists of the same length).
 with pairs as (
     select unnest($1::varchar[]) as article_id, unnest($2::varchar[]) as label
