@@ -19,6 +19,7 @@ from pydantic_settings import (
 )
 
 from newsmon.domain import NewsmonError, without_password
+from newsmon.objects import check_url
 
 CONFIG_FILE_ENV = "NEWSMON_CONFIG_FILE"
 ENV_PREFIX = "NEWSMON_"
@@ -56,6 +57,8 @@ def _address(value: str) -> str:
 
 
 OneLine = Annotated[str, AfterValidator(_one_line)]
+# a local folder, file://, or a bucket of an object store newsmon knows (newsmon.objects.STORES)
+StoreURL = Annotated[str, AfterValidator(_one_line), AfterValidator(check_url)]
 Address = Annotated[str, AfterValidator(_address)]
 
 
@@ -88,8 +91,8 @@ class WarehouseSettings(BaseModel):
     # None: <data_dir>/newsmon.duckdb. A path: that DuckDB file. `ducklake:postgres:dbname=... host=...`:
     # a DuckLake whose catalog is in PostgreSQL and whose data files go to data_path.
     url: OneLine | None = Field(None, min_length=1, max_length=4096)
-    data_path: OneLine | None = Field(None, min_length=1, max_length=4096,
-                                      description="DuckLake data files: a shared folder or s3://, gs:// URL")
+    data_path: StoreURL | None = Field(None, min_length=1, max_length=4096,
+                                       description="DuckLake data files: a shared folder or s3://, gs:// URL")
     # rebuild the full-text index after every load (it grows with the warehouse: see benchmarks);
     # off: rebuild on a schedule of your own with `newsmon db reindex`
     reindex_after_load: bool = True
@@ -214,12 +217,13 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("data")
     sources_file: Path = Path("sources.yaml")
-    # several machines: what workers share goes to an object store (s3://bucket/prefix; credentials
-    # from the usual AWS_* variables), each worker keeping a local copy under data_dir. None: data_dir only
-    staging_url: OneLine | None = Field(None, min_length=1, max_length=4096,
-                                        description="where crawl tasks put staging files for the load task")
-    models_url: OneLine | None = Field(None, min_length=1, max_length=4096,
-                                       description="where newsmon train publishes models for the workers")
+    # several machines: what workers share goes to an object store (s3://bucket/prefix or
+    # gs://bucket/prefix; credentials as newsmon.objects says), each worker keeping a local copy under
+    # data_dir. None: data_dir only
+    staging_url: StoreURL | None = Field(None, min_length=1, max_length=4096,
+                                         description="where crawl tasks put staging files for the load task")
+    models_url: StoreURL | None = Field(None, min_length=1, max_length=4096,
+                                        description="where newsmon train publishes models for the workers")
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)

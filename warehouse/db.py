@@ -157,7 +157,7 @@ def connect_lake(url: str, *, data_path: str | None, read_only: bool = False,
         if data_path and is_remote(data_path):
             from warehouse.objects import configure_duckdb
 
-            configure_duckdb(con, data_path)  # httpfs and an S3 secret from the AWS variables
+            configure_duckdb(con, data_path)  # httpfs and the store's secret from the environment
         con.execute(f"attach '{_literal(url)}' as {LAKE_ALIAS}" + (f" ({', '.join(options)})" if options else ""))
         con.execute(f"use {LAKE_ALIAS}")
         if not (data_path and is_remote(data_path)):

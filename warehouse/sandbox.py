@@ -96,7 +96,7 @@ def _open_lake(url: str, *, data_path: str | None) -> duckdb.DuckDBPyConnection:
         for extension in LAKE_EXTENSIONS + (("postgres",) if ":postgres:" in url else ()):
             con.execute(f"load {extension}")
         if data_path and is_remote(data_path):
-            # data files in a bucket: httpfs and the S3 secret; allowed_directories then admits the
+            # data files in a bucket: httpfs and its secret; allowed_directories then admits the
             # lake's own prefix only, like a local data path
             configure_duckdb(con, data_path)
         con.execute(f"attach '{_literal(url)}' as {LAKE_ALIAS} ({', '.join([*options, 'read_only'])})")
