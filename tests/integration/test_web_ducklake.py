@@ -196,6 +196,29 @@ def test_a_lake_out_of_reach_is_an_error_for_the_reviewer_and_stores_nothing(pos
         assert _stored_feedback(lake) == [("w1", "integration", 0, "wrong", "tester")]
 
 
+def test_pages_read_the_lake_again_once_its_catalog_server_is_back(postgres, lake, app_settings):
+    pages = ("/article/w3", f"/week?week={WEEK}", "/search?q=bank")
+    with served(create_app(pipeline.open_review(app_settings), user="tester")) as port:
+        client = Client(port)
+        before = {path: client.get(path) for path in pages}
+        assert all(status == 200 for status, _, _ in before.values())
+        assert "Bank results" in before["/article/w3"][2] and TITLES["PORT"] in before[f"/week?week={WEEK}"][2]
+        postgres.halt()  # the lake's catalog server restarts; pages asked meanwhile are an error page
+        try:
+            for path in (*pages, "/sources"):  # pages read before (cached) and one not yet read
+                status, _, html = client.get(path)
+                message = re.search(r'<p class="error">(.*?)</p>', html, re.DOTALL)
+                assert status != 500 and message, html
+                assert message[1].startswith("cannot read the DuckLake: ") and "\n" not in message[1], message[1]
+        finally:
+            postgres.resume()
+        # the same app, not restarted: the same pages as before the restart
+        for path, (_, _, html) in before.items():
+            status, _, again = client.get(path)
+            assert status == 200 and again == html, path
+        assert client.get("/sources")[0] == 200
+
+
 def test_newsmon_serve_on_a_lake(lake, app_settings):
     port = free_port()
     env = {**os.environ, "NEWSMON_DATA_DIR": str(app_settings.data_dir), "NEWSMON_WAREHOUSE__URL": lake.warehouse.url,
