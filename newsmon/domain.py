@@ -14,6 +14,11 @@ class NewsmonError(Exception):
     """A failure with a message meant for the user: shown as one line, never as a traceback."""
 
 
+class Unavailable(NewsmonError):
+    """What was asked needs a store that cannot serve it now (out of reach, or not built yet): not
+    the asker's mistake, and asking again later may work (the review app answers 503)."""
+
+
 LABELS: tuple[str, ...] = ("integration", "decentralization")
 SECTORS: tuple[str, ...] = (
     "manufacturing", "logistics", "healthcare", "education", "retail", "energy",

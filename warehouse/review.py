@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from newsmon.domain import utc_now
+from newsmon.domain import Unavailable, utc_now
 from warehouse.db import LAKE_ALIAS, WarehouseError, is_lake, load_query
 from warehouse.feedback import judge_feedback, latest
 from warehouse.feedback_queue import enqueue, pending
@@ -40,6 +40,11 @@ CACHE_ENTRIES = 512  # page reads kept per snapshot (weeks, searches, articles)
 # on it: every Review of this process shares the connection to a snapshot copy
 _SHARED: dict[str, duckdb.DuckDBPyConnection] = {}
 _SHARED_LOCK = threading.Lock()
+
+
+class ReviewUnavailable(WarehouseError, Unavailable):
+    """The warehouse the app reads cannot be read now: the lake out of reach, no snapshot or search
+    index yet."""
 
 
 class Review:
@@ -100,7 +105,7 @@ class Review:
         try:
             stat = os.stat(real)
         except FileNotFoundError:
-            raise WarehouseError(f"no warehouse snapshot at {self.path}: a write step "
+            raise ReviewUnavailable(f"no warehouse snapshot at {self.path}: a write step "
                                  "(`newsmon load`, `classify`, `cluster`) or `newsmon db publish` makes one") from None
         key = (str(real), stat.st_ino, stat.st_mtime_ns, stat.st_size)
         if not self.keep_open:
@@ -130,7 +135,7 @@ class Review:
             snapshot = cur.execute("select id from ducklake_current_snapshot(?)", [LAKE_ALIAS]).fetchone()[0]
         except duckdb.Error as exc:
             cur.close()
-            raise WarehouseError(f"cannot read the DuckLake: {str(exc).splitlines()[0]}") from None
+            raise ReviewUnavailable(f"cannot read the DuckLake: {str(exc).splitlines()[0]}") from None
         with self._lock:
             if self._key != ("lake", snapshot):
                 self._key = ("lake", snapshot)
@@ -155,7 +160,7 @@ class Review:
                 cur.execute("use memory")
                 self._keep_scratch(cur, name)
             except duckdb.Error as exc:
-                raise WarehouseError(f"cannot index the DuckLake for search: {str(exc).splitlines()[0]}") from None
+                raise ReviewUnavailable(f"cannot index the DuckLake for search: {str(exc).splitlines()[0]}") from None
             finally:
                 cur.close()
             return name
@@ -189,7 +194,7 @@ class Review:
                     cur.execute(f'create table {name}.main.{view} as select * from "{base}".main.{view}')
                 self._keep_scratch(cur, name)
             except duckdb.Error as exc:
-                raise WarehouseError(f"cannot read the trend views: {str(exc).splitlines()[0]}") from None
+                raise ReviewUnavailable(f"cannot read the trend views: {str(exc).splitlines()[0]}") from None
             finally:
                 cur.close()
             return f'{name}.main,"{base}".main'
@@ -307,7 +312,7 @@ class Review:
             cur = self._cursor()
             try:
                 if not has_index(cur):
-                    raise WarehouseError("no search index in the snapshot yet: the next load builds it")
+                    raise ReviewUnavailable("no search index in the snapshot yet: the next load builds it")
             finally:
                 cur.close()
         params = {"query": query, "label": label, "sector": sector, "source": source, "since": since,

@@ -6,14 +6,14 @@ import sys
 from pathlib import Path
 
 from newsmon.config import Settings
-from newsmon.domain import NewsmonError
+from newsmon.domain import NewsmonError, Unavailable
 
 
 class PipelineError(NewsmonError):
     """A step cannot run as asked; the message is meant for the user."""
 
 
-class FeedbackNotSaved(PipelineError):
+class FeedbackNotSaved(PipelineError, Unavailable):
     """The review app could not store a verdict in the warehouse (it cannot be reached, or gave up
     after its retries); the reviewer is told, nothing is queued."""
 

@@ -25,8 +25,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from newsmon.digest.render import LABEL_TITLES, DigestRows, digest_context, safe_link
-from newsmon.domain import LABELS, NewsmonError
-from newsmon.pipeline import FeedbackNotSaved, iso_week_bounds
+from newsmon.domain import LABELS, NewsmonError, Unavailable
+from newsmon.pipeline import iso_week_bounds
 from newsmon.web.security import AUTH_COOKIE, Guard, check_csrf, is_loopback, login_cookie, safe_next, same
 
 _CHART_LOCK = threading.Lock()  # matplotlib's pyplot is not thread-safe
@@ -177,11 +177,8 @@ def create_app(review, *, token: str | None = None, user: str = "web", stories_p
     async def feedback_post(request: Request, form, back: str) -> Response:
         article_id, label, verdict = (str(form.get(name, "")) for name in ("article_id", "label", "verdict"))
 
-        def submit(request: Request) -> Response:
-            try:
-                review.submit_feedback(article_id, label, verdict, user=user)
-            except FeedbackNotSaved as exc:  # the lake is out of reach: not the reviewer's mistake
-                return failure(request, str(exc), status=503)
+        def submit(request: Request) -> Response:  # a lake out of reach (FeedbackNotSaved) is a 503
+            review.submit_feedback(article_id, label, verdict, user=user)
             return RedirectResponse(back, status_code=303)
 
         return await run_in_threadpool(lambda: _run(request, submit))
@@ -205,6 +202,8 @@ def create_app(review, *, token: str | None = None, user: str = "web", stories_p
         started = time.perf_counter()
         try:
             response = handler(request)
+        except Unavailable as exc:  # the warehouse out of reach or not ready: not the reader's mistake
+            response = failure(request, str(exc), status=503)
         except NewsmonError as exc:
             response = failure(request, str(exc))
         response.headers["Server-Timing"] = f"app;dur={1000 * (time.perf_counter() - started):.1f}"
