@@ -126,16 +126,21 @@ class Review:
     def _lake_cursor(self, search_path: str = f"{LAKE_ALIAS}.main") -> duckdb.DuckDBPyConnection:
         """A cursor reading the lake (its tables found by name), noting the lake's newest snapshot:
         a new one (a writer committed) clears what was cached."""
-        with self._lock:
-            if self._con is None:
-                self._con = self._opener(self.path)
-            cur = self._con.cursor()
-        try:
-            cur.execute(f"set search_path = '{search_path}'")
-            snapshot = cur.execute("select id from ducklake_current_snapshot(?)", [LAKE_ALIAS]).fetchone()[0]
-        except duckdb.Error as exc:
-            cur.close()
-            raise ReviewUnavailable(f"cannot read the DuckLake: {str(exc).splitlines()[0]}") from None
+        # twice at most: after the catalog server restarted, the first statement finds the postgres
+        # extension's kept connection dead (and drops it); the second one connects anew
+        for attempt in (1, 2):
+            with self._lock:
+                if self._con is None:
+                    self._con = self._opener(self.path)
+                cur = self._con.cursor()
+            try:
+                cur.execute(f"set search_path = '{search_path}'")
+                snapshot = cur.execute("select id from ducklake_current_snapshot(?)", [LAKE_ALIAS]).fetchone()[0]
+                break
+            except duckdb.Error as exc:
+                cur.close()
+                if attempt == 2:
+                    raise ReviewUnavailable(f"cannot read the DuckLake: {str(exc).splitlines()[0]}") from None
         with self._lock:
             if self._key != ("lake", snapshot):
                 self._key = ("lake", snapshot)

@@ -196,6 +196,20 @@ def test_a_lake_out_of_reach_is_an_error_for_the_reviewer_and_stores_nothing(pos
         assert _stored_feedback(lake) == [("w1", "integration", 0, "wrong", "tester")]
 
 
+def test_the_first_page_after_a_catalog_restart_nobody_saw_reads_the_lake(postgres, lake, app_settings):
+    """The server restarts between two pages (no request meanwhile): the connection the app kept
+    to the catalog is dead, and the next page still reads, instead of failing once."""
+    page = f"/week?week={WEEK}"
+    with served(create_app(pipeline.open_review(app_settings), user="tester")) as port:
+        client = Client(port)
+        status, _, html = client.get(page)
+        assert status == 200 and TITLES["PORT"] in html
+        postgres.halt()
+        postgres.resume()
+        status, _, again = client.get(page)  # the first request since the restart
+        assert status == 200 and again == html, again
+
+
 def test_pages_read_the_lake_again_once_its_catalog_server_is_back(postgres, lake, app_settings):
     pages = ("/article/w3", f"/week?week={WEEK}", "/search?q=bank")
     with served(create_app(pipeline.open_review(app_settings), user="tester")) as port:
