@@ -12,6 +12,7 @@ import json
 import os
 import random
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,13 @@ STORAGE_FORMAT = f"frozen-embeddings/{STORAGE_DTYPE}"
 # training runs on this many threads whatever the machine has: a reduction's order, hence the last
 # bits of a result, can depend on it
 TRAIN_THREADS = 2
+
+
+def versioned_fields(config, neutral: dict) -> dict:
+    """The fields of config (a dataclass) that a model's version hashes: options added after models
+    were shipped count only where they differ from neutral, their values that keep the old
+    behaviour, so a model made without them keeps its version."""
+    return {key: value for key, value in asdict(config).items() if key not in neutral or value != neutral[key]}
 
 
 @contextlib.contextmanager

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
 import hashlib
 import json
 import random
@@ -30,7 +29,14 @@ from pathlib import Path
 import numpy as np
 
 from models.analysis.results import card_evidence
-from models.artifact import freeze_embeddings, read_heads, reproducible, round_to_storage, write_artifact
+from models.artifact import (
+    freeze_embeddings,
+    read_heads,
+    reproducible,
+    round_to_storage,
+    versioned_fields,
+    write_artifact,
+)
 from models.card import render_card
 from models.classifier import Classifier, split_sentences
 from models.dataset import Example
@@ -105,9 +111,7 @@ def _check_layers(layers: tuple[int, ...], teacher_layers: int) -> None:
 def student_version(teacher_version: str, config: DistillConfig) -> str:
     """<teacher>-L<layers kept>[-F<feed-forward neurons>]-<hash of the whole config>: scores in the
     warehouse are keyed by version, so two students distilled differently never share one."""
-    fields = {key: value for key, value in dataclasses.asdict(config).items()
-              if key not in _NEUTRAL or value != _NEUTRAL[key]}
-    digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:6]
+    digest = hashlib.sha256(json.dumps(versioned_fields(config, _NEUTRAL), sort_keys=True).encode()).hexdigest()[:6]
     return (f"{teacher_version}-L{''.join(map(str, config.layers))}" + (f"-F{config.ffn}" if config.ffn else "")
             + f"-{digest}")
 

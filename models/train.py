@@ -8,13 +8,13 @@ import json
 import random
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from models.analysis.results import card_evidence
-from models.artifact import STORAGE_FORMAT, reproducible, write_artifact
+from models.artifact import STORAGE_FORMAT, reproducible, versioned_fields, write_artifact
 from models.card import render_card
 from models.classifier import Classifier, probabilities
 from models.dataset import Example, data_sources, label_counts, snapshot_hash
@@ -160,7 +160,7 @@ def _fit_sectors(x: np.ndarray, rows: list[Example], seed: int,
 
 
 def model_version(config: TrainConfig, snapshot: str) -> str:
-    fields = {key: value for key, value in asdict(config).items() if key not in _NEUTRAL or value != _NEUTRAL[key]}
+    fields = versioned_fields(config, _NEUTRAL)
     digest = hashlib.sha256(json.dumps([fields, snapshot, STORAGE_FORMAT]).encode()).hexdigest()
     return f"{config.method}-{digest[:10]}"
 

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import shutil
 import socket
-import subprocess
-import time
 from pathlib import Path
 
-from tests.object_store import stop_process
-from tests.servers import free_port
+from tests.servers import LocalServer, serve
 
 
 def unavailable_reason() -> str | None:
@@ -19,11 +16,10 @@ def unavailable_reason() -> str | None:
     return None
 
 
-class RedisServer:
+class RedisServer(LocalServer):
     def __init__(self, root: Path) -> None:
-        self.port = free_port()
+        super().__init__(root / "redis.log")
         self.root = root
-        self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
@@ -31,31 +27,15 @@ class RedisServer:
 
     def start(self) -> RedisServer:
         self.root.mkdir(parents=True, exist_ok=True)
-        with (self.root / "redis.log").open("wb") as log:
-            self.process = subprocess.Popen(
-                ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.root),
-                 "--save", "", "--appendonly", "no", "--protected-mode", "yes"],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 300  # a bound for a hung start, not a speed goal
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"redis-server exited: {(self.root / 'redis.log').read_text(errors='replace')[-500:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
-                        return self
-            except OSError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("redis-server did not answer PING in 300 s")
+        self.process = serve(["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.root),
+                              "--save", "", "--appendonly", "no", "--protected-mode", "yes"],
+                             self.port, self.log, "redis-server", ready=self._answers_ping)
+        return self
 
-    def stop(self) -> None:
-        stop_process(self.process)
-
-    def __enter__(self) -> RedisServer:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def _answers_ping(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False

@@ -8,14 +8,11 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
-from tests.servers import free_port
+from tests.servers import LocalServer, serve
 
 KEY_ID = "newsmon-test-key"
 SECRET = "newsmon-test-secret-never-logged"
@@ -57,60 +54,6 @@ def loopback_only() -> Iterator[list]:
         yield _GUARD["refused"]
     finally:
         _GUARD["on"] = False
-
-
-def stop_process(process: subprocess.Popen | None) -> None:
-    """End a server this test started: SIGTERM, then SIGKILL after 10 s."""
-    if process and process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def serve(command: list[str], port: int, log: Path, what: str, env: dict[str, str] | None = None) -> subprocess.Popen:
-    """Start a server and return once it accepts connections on 127.0.0.1:port."""
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
-    # a bound for a hung start, not a speed goal: moto imports for a minute or more on a busy machine
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited: {log.read_text(errors='replace')[-500:]}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return process
-        except OSError:
-            time.sleep(0.2)
-    stop_process(process)
-    raise RuntimeError(f"{what} did not start in 300 s: {log.read_text(errors='replace')[-500:]}")
-
-
-class LocalServer:
-    """A server process on 127.0.0.1 at a free port; start() in the subclass, stopped on exit."""
-
-    def __init__(self, log: Path) -> None:
-        self.port = free_port()
-        self.log = log
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self):
-        raise NotImplementedError
-
-    def stop(self) -> None:
-        stop_process(self.process)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 class MotoServer(LocalServer):

@@ -1,12 +1,16 @@
-"""A small routed HTTP server on 127.0.0.1 for crawl tests: canned responses, request log."""
+"""Servers on 127.0.0.1 for tests: a small routed HTTP server for crawl tests (canned responses,
+request log), and the start and stop of the server processes other tests run (LocalServer)."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 
 @dataclass
@@ -88,8 +92,68 @@ class RoutedServer:
 
 def free_port() -> int:
     """A loopback port nothing listens on (bound, then released)."""
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def stop_process(process: subprocess.Popen | None) -> None:
+    """End a server this test started: SIGTERM, then SIGKILL after 10 s."""
+    if process and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def serve(command: list[str], port: int, log: Path, what: str, env: dict[str, str] | None = None,
+          ready: Callable[[], bool] | None = None) -> subprocess.Popen:
+    """Start a server and return once it is ready: ready() true, by default once it accepts
+    connections on 127.0.0.1:port."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+    # a bound for a hung start, not a speed goal: moto imports for a minute or more on a busy machine
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited: {log.read_text(errors='replace')[-500:]}")
+        if (ready or (lambda: _accepts(port)))():
+            return process
+        time.sleep(0.2)
+    stop_process(process)
+    raise RuntimeError(f"{what} did not start in 300 s: {log.read_text(errors='replace')[-500:]}")
+
+
+def _accepts(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+class LocalServer:
+    """A server process on 127.0.0.1 at a free port; start() in the subclass, stopped on exit."""
+
+    def __init__(self, log: Path) -> None:
+        self.port = free_port()
+        self.log = log
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
