@@ -10,8 +10,11 @@ The load runs whatever became of the crawls and records the missing ones; `check
 run red when too many sources failed or one is broken; `find_model` fails at once when there is no
 trained model (a task never trains). A failed task mails one alert.
 Manual runs take params: `sources` (crawl only these) and `rescore` (score history again).
+With Celery, `NEWSMON_CRAWL_QUEUE` sends the crawls to their own queue, for workers started with
+`airflow celery worker -q <queue>` (say, machines with the outbound network); the rest stay on the default.
 """
 
+import os
 from datetime import timedelta
 
 import pendulum
@@ -22,6 +25,8 @@ from newsmon.alerts import on_dag_failure, on_task_failure
 WAREHOUSE = Asset(name="newsmon_warehouse", uri="file:///newsmon/warehouse")
 CRAWL_POOL = "newsmon_crawl"
 WAREHOUSE_POOL = "newsmon_warehouse"
+# read where the DAG is parsed: the dag-processor and the workers must have the same value
+CRAWL_QUEUE = {"queue": queue} if (queue := os.environ.get("NEWSMON_CRAWL_QUEUE", "").strip()) else {}
 # the warehouse steps are idempotent: a DuckDB file held by an analyst longer than the lock
 # timeout is waited out (1, 2, 4 minutes) instead of leaving the day unloaded
 WAREHOUSE_RETRIES = {"pool": WAREHOUSE_POOL, "retries": 3, "retry_delay": timedelta(minutes=1),
@@ -71,7 +76,7 @@ def newsmon_daily():
         return tasks.find_model(tasks.task_settings())
 
     @task(pool=CRAWL_POOL, retries=2, retry_delay=timedelta(minutes=2), retry_exponential_backoff=2.0,
-          execution_timeout=timedelta(minutes=30))
+          execution_timeout=timedelta(minutes=30), **CRAWL_QUEUE)
     def crawl_source(source: str, day: dict) -> dict:
         """Crawl one source's articles of the day into staging; a failing source is recorded, not raised."""
         from newsmon import tasks

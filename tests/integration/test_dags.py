@@ -56,6 +56,7 @@ print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()},
   "schedule": getattr(d.timetable, "expression", None) or getattr(d.timetable, "_expression", None), "catchup": d.catchup, "max_active_runs": d.max_active_runs,
   "tasks": sorted(t.task_id for t in d.tasks),
   "pools": {t.task_id: t.pool for t in d.tasks},
+  "queues": sorted({t.queue for t in d.tasks}),
   "retries": {t.task_id: [t.retries, t.retry_delay.total_seconds(), t.retry_exponential_backoff,
                           t.execution_timeout and t.execution_timeout.total_seconds()] for t in d.tasks},
   "trigger_rules": {t.task_id: t.trigger_rule.value for t in d.tasks},
@@ -80,6 +81,8 @@ print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()},
                               "check_health": "newsmon_warehouse", "classify_articles": "newsmon_warehouse",
                               "cluster_stories": "newsmon_warehouse"}
     assert daily["retries"]["crawl_source"] == [2, 120.0, 2.0, 1800.0]
+    # without NEWSMON_CRAWL_QUEUE every task is on Airflow's default queue (test_scaleout_workers sets one)
+    assert daily["queues"] == ["default"]
     # the warehouse writers retry with backoff (a lock held by an analyst); a verdict does not
     for name in ("load_staging", "classify_articles", "cluster_stories"):
         assert daily["retries"][name][:3] == [3, 60.0, 2.0], name
