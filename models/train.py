@@ -59,11 +59,15 @@ class TrainConfig:
     # one's (models.finetune; 4 windows and 2x did not beat the defaults, benchmarks/README.md)
     finetune_chunks: int | None = None
     finetune_real_weight: float = 1.0
+    # with real articles, fine-tuning holds out the first story fold of the real training articles
+    # alone ("real": written examples added later never move it, and every written example is
+    # tuned on) or of every training row, each written example its own story ("all": before it)
+    held_out_from: str = "real"
 
 
 # options added after models were shipped, at the values that keep the old behaviour: a version
 # hashes them only when they differ, so a model trained without them keeps its version
-_NEUTRAL = {"finetune_chunks": None, "finetune_real_weight": 1.0}
+_NEUTRAL = {"finetune_chunks": None, "finetune_real_weight": 1.0, "held_out_from": "all"}
 
 
 def set_seed(seed: int) -> None:
@@ -217,16 +221,23 @@ def _train_frozen(encoder: Encoder, rows: list[Example], config: TrainConfig,
     return fit_heads(x, rows, config, progress)
 
 
+HELD_OUT_FROM = ("real", "all")
+
+
 def held_out_of_tuning(rows: list[Example], config: TrainConfig) -> tuple[set[str], list[Example]]:
     """What fine-tuning holds out of the training rows, and the rows its thresholds come from:
-    with real articles, one story-grouped fold and its real articles; else a stratified
-    validation part of the written examples and all of it. A student (models.distill) takes its
+    with real articles, one story-grouped fold (of the real articles, or of every row: see
+    TrainConfig.held_out_from) and its real articles; else a stratified validation part of the
+    written examples and all of it. A student (models.distill) takes its
     thresholds from the same rows."""
     from models.dataset import top_up_test_split
 
-    if _is_real(rows).any():
-        held_fold = story_folds(rows, config.folds, config.seed) == 0
-        ids = {r.id for r, held in zip(rows, held_fold, strict=True) if held}
+    real = _is_real(rows)
+    if real.any():
+        if config.held_out_from not in HELD_OUT_FROM:
+            raise ValueError(f"held_out_from must be one of {', '.join(HELD_OUT_FROM)}, not {config.held_out_from!r}")
+        pool = [r for r, is_real in zip(rows, real, strict=True) if is_real or config.held_out_from == "all"]
+        ids = {r.id for r, fold in zip(pool, story_folds(pool, config.folds, config.seed), strict=True) if fold == 0}
         return ids, [r for r in rows if r.id in ids and r.source != "written"]
     ids = top_up_test_split(rows, set(), fraction=config.validation_fraction)
     return ids, [r for r in rows if r.id in ids]
@@ -252,13 +263,15 @@ def _train_finetuned(encoder: Encoder, rows: list[Example], config: TrainConfig,
     scores = probabilities(x_all[held], coef, intercept)
     y = _truth(validation)
     thresholds = {label: best_threshold(y[:, j], scores[:, j]) for j, label in enumerate(LABELS)}
-    source = (f"real articles of one story-grouped fifth of the training split, held out of fine-tuning "
+    fifth = "real training articles" if config.held_out_from == "real" else "training split"
+    source = (f"real articles of one story-grouped fifth of the {fifth}, held out of fine-tuning "
               f"({len(validation)} articles)" if real.any()
               else f"validation part of the training split ({len(validation)} examples)")
     return coef, intercept, thresholds, {
         "epochs": config.epochs, "learning_rate": config.learning_rate, "train_batch_size": config.train_batch_size,
         **({"windows_per_article": config.finetune_chunks} if config.finetune_chunks is not None else {}),
         **({"real_weight": config.finetune_real_weight} if config.finetune_real_weight != 1.0 else {}),
+        **({"held_out_from": config.held_out_from} if real.any() else {}),
         "fit_examples": len(fit), "validation_examples": len(validation_ids), "threshold_source": source}, x_all
 
 

@@ -30,14 +30,29 @@ def test_the_held_out_fold_is_real_training_articles_of_whole_stories():
     examples, config = _examples(), TrainConfig()
     held = heldout_rows(examples, config)
     assert held and all(examples[i].source != "written" and examples[i].split == "train" for i in held)
-    # the same fold the fine-tuning method holds out (story_folds over the training rows, fold 0)
+    # the same fold the fine-tuning method holds out (story_folds over the real training articles, fold 0)
     train = [e for e in examples if e.split == "train"]
-    expected = {e.id for e, k in zip(train, story_folds(train, config.folds, config.seed), strict=True)
-                if k == 0 and e.source != "written"}
+    real = [e for e in train if e.source != "written"]
+    expected = {e.id for e, k in zip(real, story_folds(real, config.folds, config.seed), strict=True) if k == 0}
     assert {examples[i].id for i in held} == expected
     stories = {examples[i].story for i in held}
     assert all(e.id in expected for e in train if e.story in stories)
     assert 0.1 < len(held) / sum(e.source != "written" for e in train) < 0.35
+
+
+def test_written_examples_added_later_never_move_the_held_out_fold():
+    examples, config = _examples(), TrainConfig()
+    held = {examples[i].id for i in heldout_rows(examples, config)}
+    more = examples + [Example(id=f"x{k}", title=f"more {k}", text="text",
+                               labels={"integration": k % 2, "decentralization": int(k % 3 == 0)}) for k in range(45)]
+    assert {more[i].id for i in heldout_rows(more, config)} == held
+    # the rule before TrainConfig.held_out_from: the fold drawn from every training row, which the
+    # added examples reshuffle (the shipped teachers up to finetune-97e1e2845f were made so)
+    before = TrainConfig(held_out_from="all")
+    train = [e for e in more if e.split == "train"]
+    everyone = {e.id for e, k in zip(train, story_folds(train, before.folds, before.seed), strict=True)
+                if k == 0 and e.source != "written"}
+    assert {more[i].id for i in heldout_rows(more, before)} == everyone != held
 
 
 def test_held_out_average_precision_ranks_without_a_threshold():
