@@ -380,14 +380,11 @@ def _own_thresholds(teacher: Classifier, encoder: Encoder, train_rows: list[Exam
     None when those articles cannot be told again (a teacher of another training setup)."""
     from models.classifier import probabilities
     from models.metrics import best_threshold
-    from models.train import _NEUTRAL as TRAIN_NEUTRAL
-    from models.train import TrainConfig, held_out_of_tuning
+    from models.train import TrainConfig, held_out_of_tuning, held_out_rule
 
     facts = teacher.config.get("training", {})
-    # a teacher from before the option held its fold out of every training row
-    rule = facts.get("held_out_from", TRAIN_NEUTRAL["held_out_from"])
     ids, rows = held_out_of_tuning(train_rows, TrainConfig(seed=teacher.config.get("seed", TrainConfig.seed),
-                                                           held_out_from=rule))
+                                                           held_out_from=held_out_rule(facts)))
     if not rows or facts.get("validation_examples") != len(ids):
         return None
     vectors = encoder.encode_documents([r.title for r in rows], [r.text for r in rows], max_chunks)

@@ -224,6 +224,12 @@ def _train_frozen(encoder: Encoder, rows: list[Example], config: TrainConfig,
 HELD_OUT_FROM = ("real", "all")
 
 
+def held_out_rule(training: dict) -> str:
+    """The held_out_from a model's training facts (config.json "training") record; a model from
+    before the option held its fold out of every training row."""
+    return training.get("held_out_from", _NEUTRAL["held_out_from"])
+
+
 def held_out_of_tuning(rows: list[Example], config: TrainConfig) -> tuple[set[str], list[Example]]:
     """What fine-tuning holds out of the training rows, and the rows its thresholds come from:
     with real articles, one story-grouped fold (of the real articles, or of every row: see
