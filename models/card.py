@@ -164,6 +164,7 @@ _THRESHOLD_RULES = {
     "f1-best": "the F1-best cut",
     "f1-plateau-0.1": "the middle of the best F1 plateau (each cut's F1 averaged over cuts within ±0.1, "
                       "so a lone spike does not win)",
+    "flag-rate": "the cut at which the student flags as many texts as its teacher flags at the teacher's cut",
 }
 
 
