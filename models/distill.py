@@ -460,7 +460,8 @@ def _flag_rate_thresholds(teacher: Classifier, teacher_encoder: Encoder, student
     thresholds = {label: flag_rate_cut(scores[0][:, j], teacher.config["thresholds"][label], scores[1][:, j])
                   for j, label in enumerate(teacher.labels)}
     where = "real training articles" if rows is not train_rows else "training examples"
-    return thresholds, f"the student's own scores of the {len(rows)} {where} and {blends} blends of them (no labels read)"
+    return thresholds, (f"the student's own scores of the {len(rows)} {where} and {blends} blends of them "
+                        "(no labels read)")
 
 
 def _agreement(teacher: Classifier, student: Classifier, rows: list[Example]) -> float:
