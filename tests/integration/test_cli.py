@@ -162,7 +162,8 @@ def test_distill_mistakes_are_one_line_and_write_nothing(tmp_path, model_setting
                           (["--layers", "0,1,2,3,4,5"], "error: layers 0,1,2,3,4,5: the student must keep fewer "
                                                         "than the teacher's 6"),
                           (["--ffn", "1536"], "error: ffn 1536: keep between 1 and 1535 of the teacher's 1536 "
-                                              "feed-forward neurons per layer")):
+                                              "feed-forward neurons per layer"),
+                          (["--cut-rule", "median"], "error: cut rule 'median': choose one of held-out, flag-rate")):
         result = newsmon("distill", *args, data_dir=data_dir)
         assert result.returncode == 1
         assert result.stderr.strip().splitlines() == [message]

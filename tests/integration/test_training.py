@@ -12,13 +12,13 @@ from models import realnews
 from models.artifact import make_current
 from models.classifier import Classifier
 from models.dataset import Example, load_examples, real_examples, snapshot_hash
-from models.distill import _own_thresholds, blended_texts
+from models.distill import blended_texts
 from models.metrics import best_threshold
 from models.train import TrainConfig, held_out_of_tuning
 from newsmon import pipeline
 from newsmon.config import ModelSettings, Settings
 from newsmon.domain import Article, article_id, content_hash
-from tests.support.models import SMALL_CUT_BLENDS, small_data_dir
+from tests.support.models import small_data_dir
 
 pytestmark = pytest.mark.slow
 CORPUS = realnews.default_corpus_dir()
@@ -99,33 +99,19 @@ def test_finetuned_artifact_carries_its_encoder_and_predicts(small_finetuned, tm
     (prediction,) = classifier.predict(["Harbour cranes now scheduled by a model"], ["The port says waits fell."])
     assert set(prediction.scores) == {"integration", "decentralization"}
     assert (models / "LATEST").read_text() == path.name
-    # the student's cuts are its own, by the flag-rate rule: on the training rows (written only here)
-    # and blends of them, each label's cut flags as many texts as the teacher flags at its cut
+    # the student's thresholds are its own: the teacher's rule on the student's scores of the rows the
+    # teacher took its thresholds from (held out of fine-tuning)
     rows = [ex for ex in load_examples(small) if ex.split == "train"]
-    titles, texts = blended_texts(rows, SMALL_CUT_BLENDS, random.Random(config["seed"]))
-    titles, texts = [r.title for r in rows] + titles, [r.text for r in rows] + texts
-    pupil = Classifier.load(student)
-    facts = json.loads((student / "config.json").read_text())
-    assert facts["threshold_rule"] == "flag-rate" and "no labels read" in facts["training"]["threshold_source"]
-    assert "flags as many texts as its teacher" in (student / "MODEL_CARD.md").read_text()
-    theirs = classifier.score_vectors(classifier.encoder.encode_documents(titles, texts, classifier.max_chunks))
-    ours = pupil.score_vectors(pupil.encoder.encode_documents(titles, texts, pupil.max_chunks))
-    grid = np.round(np.arange(0.01, 1.0, 0.01), 2)
-    for j, label in enumerate(pupil.labels):
-        wanted = int((theirs[:, j] >= config["thresholds"][label]).sum())
-        closest = min(abs(int((ours[:, j] >= cut).sum()) - wanted) for cut in grid)
-        flagged = int((ours[:, j] >= facts["thresholds"][label]).sum())
-        assert abs(flagged - wanted) <= closest + 1, (label, flagged, wanted, closest)  # +1: a score on the cut
-    # the held-out rule (`newsmon distill --cut-rule held-out`): the teacher's rule on the student's
-    # scores of the rows the teacher took its thresholds from (held out of fine-tuning)
     _, held = held_out_of_tuning(rows, TrainConfig(seed=config["seed"]))
     assert len(held) == config["training"]["validation_examples"]
+    pupil = Classifier.load(student)
     scores = pupil.score_vectors(pupil.encoder.encode_documents([r.title for r in held], [r.text for r in held],
                                                                 pupil.max_chunks))
     own = {label: best_threshold(np.asarray([r.labels[label] for r in held]), scores[:, j])
            for j, label in enumerate(pupil.labels)}
-    cuts, source = _own_thresholds(classifier, pupil.encoder, rows, pupil.max_chunks)
-    assert cuts == own and source.startswith(f"the student's own scores of the {len(held)} examples")
+    facts = json.loads((student / "config.json").read_text())
+    assert facts["thresholds"] == own, (facts["thresholds"], own, config["thresholds"])
+    assert facts["training"]["threshold_source"].startswith(f"the student's own scores of the {len(held)} examples")
 
 
 def test_finetuning_reads_an_article_as_scoring_does():
@@ -214,14 +200,16 @@ def test_distilled_student_learns_the_teachers_vectors_and_becomes_current(model
     model_settings.model.extra_data = None
     progress: list[str] = []
     # the default student: two layers, half their feed-forward neurons, a reading budget of its own
-    # (cut by the held-out rule: this teacher has no held-out rows, so the student keeps its cuts)
-    path = pipeline.distill_model(model_settings, DistillConfig(epochs=6, mixes=240, cut_rule="held-out"),
-                                  data_dir=small_data_dir(tmp_path, per_stratum=6), progress=progress.append)
+    # cut by the flag-rate rule (the held-out rule: test_finetuned_artifact_carries_its_encoder_and_predicts)
+    shape = DistillConfig(epochs=6, mixes=240, cut_rule="flag-rate", cut_blends=120)
+    data_dir = small_data_dir(tmp_path, per_stratum=6)
+    path = pipeline.distill_model(model_settings, shape, data_dir=data_dir, progress=progress.append)
     facts = json.loads((path / "config.json").read_text())["distillation"]
-    assert path.name == student_version(teacher.name, DistillConfig(epochs=6, mixes=240, cut_rule="held-out"))
+    assert path.name == student_version(teacher.name, shape)
     assert path.name.startswith(f"{teacher.name}-L03-F768-") and facts["teacher"] == teacher.name
     # distilled any other way, it is another version (the warehouse keys scores by version)
-    assert student_version(teacher.name, DistillConfig(epochs=5, mixes=240, cut_rule="held-out")) != path.name
+    assert student_version(teacher.name, DistillConfig(epochs=5, mixes=240, cut_rule="flag-rate",
+                                                       cut_blends=120)) != path.name
     encoder_config = json.loads((path / "encoder" / "config.json").read_text())
     assert (encoder_config["num_hidden_layers"], encoder_config["intermediate_size"]) == (2, 768)
     assert facts["teacher_budget"] == [256, 8]
@@ -232,7 +220,21 @@ def test_distilled_student_learns_the_teachers_vectors_and_becomes_current(model
     assert facts["logit_rms_gap_after"] < 0.95 * facts["logit_rms_gap_before"], facts
     assert (model_settings.models_dir / "LATEST").read_text() == path.name
     student, original = Classifier.load(path), Classifier.load(teacher)
-    assert student.thresholds.tolist() == original.thresholds.tolist() and student.sectors == original.sectors
+    assert student.sectors == original.sectors
+    # its cuts flag as many of the training rows and blends of them as the teacher flags at its own
+    rows = [ex for ex in load_examples(data_dir, extra_data=None) if ex.split == "train"]
+    titles, texts = blended_texts(rows, 120, random.Random(facts["seed"]))
+    titles, texts = [r.title for r in rows] + titles, [r.text for r in rows] + texts
+    assert student.config["threshold_rule"] == "flag-rate"
+    assert "120 blends of them (no labels read)" in student.config["training"]["threshold_source"]
+    theirs = original.score_vectors(original.encoder.encode_documents(titles, texts, original.max_chunks))
+    ours = student.score_vectors(student.encoder.encode_documents(titles, texts, student.max_chunks))
+    grid = np.round(np.arange(0.01, 1.0, 0.01), 2)
+    for j, label in enumerate(student.labels):
+        wanted = int((theirs[:, j] >= original.config["thresholds"][label]).sum())
+        closest = min(abs(int((ours[:, j] >= cut).sum()) - wanted) for cut in grid)
+        flagged = int((ours[:, j] >= student.config["thresholds"][label]).sum())
+        assert abs(flagged - wanted) <= closest + 1, (label, flagged, wanted, closest)  # +1: a score on the cut
     assert (student.encoder.max_length, student.max_chunks) == (192, 3)  # it scores as it was distilled
     assert (original.encoder.max_length, original.max_chunks) == (256, 8)
     (prediction,) = student.predict(["Harbour cranes now scheduled by a model"], ["The port says waits fell."])

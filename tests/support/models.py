@@ -57,9 +57,6 @@ class SmallFinetuned:
     steps: list[tuple[str, int, int]]
 
 
-SMALL_CUT_BLENDS = 120  # the small student's flag-rate cuts read the training rows and this many blends
-
-
 def small_finetuned_settings(data_dir: Path) -> Settings:
     """The small fine-tuned config: one epoch of fine-tuning, written examples only, distilled."""
     return Settings(data_dir=data_dir, model=ModelSettings(method="finetune", epochs=1, extra_data=None, distill=True))
@@ -73,6 +70,6 @@ def train_small_finetuned(data_dir: Path, small: Path, steps=None) -> tuple[Path
     from newsmon import pipeline
 
     trained, student = pipeline.train_and_distill(small_finetuned_settings(data_dir), data_dir=small, steps=steps,
-                                                  distill_config=DistillConfig(epochs=1, mixes=20, cut_blends=SMALL_CUT_BLENDS))
+                                                  distill_config=DistillConfig(epochs=1, mixes=20))
     assert student is not None
     return trained, student

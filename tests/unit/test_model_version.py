@@ -29,8 +29,8 @@ def test_a_students_later_options_change_its_version_only_when_set():
     default = student_version("finetune-0123456789", DistillConfig())
     assert student_version("finetune-0123456789", DistillConfig(logit_weight=1.0)) == default
     assert student_version("finetune-0123456789", DistillConfig(logit_weight=4.0)) != default
-    # students cut by the held-out rule (before the flag-rate rule) keep their versions
-    held_out = student_version("finetune-0123456789", DistillConfig(cut_rule="held-out"))
-    assert held_out != default
-    assert held_out == student_version("finetune-0123456789", DistillConfig(cut_rule="held-out", cut_blends=2000))
-    assert student_version("finetune-0123456789", DistillConfig(cut_blends=500)) != default
+    # the held-out rule is the one students had before the flag-rate rule: their versions stay
+    assert student_version("finetune-0123456789", DistillConfig(cut_rule="held-out")) == default
+    flag_rate = student_version("finetune-0123456789", DistillConfig(cut_rule="flag-rate"))
+    assert flag_rate != default
+    assert student_version("finetune-0123456789", DistillConfig(cut_rule="flag-rate", cut_blends=500)) != flag_rate
