@@ -61,7 +61,9 @@ class DistillConfig:
     max_chunks: int | None = 3
     mixes: int = 4000
     epochs: int = 5
-    learning_rate: float = 1e-4
+    # 3e-4 fits the teacher better than 1e-4 did (window-logit RMS gap 0.222 against 0.238; held-out
+    # average precision 0.906 / 0.936 against 0.888 / 0.927, the teacher's 0.901 / 0.939)
+    learning_rate: float = 3e-4
     seed: int = 13
     # the student's label thresholds are its own (False: the teacher's), cut by cut_rule. Part of
     # the version: the same weights with other thresholds flag other articles
