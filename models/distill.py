@@ -309,6 +309,9 @@ def _distill(teacher_path: Path, examples: list[Example], config: DistillConfig,
 
     started = time.monotonic()
     precision = "bfloat16" if bf16_native() else "float32"
+    if config.cut_rule not in CUT_RULES:
+        raise ModelError(f"cut rule {config.cut_rule!r}: choose one of {', '.join(CUT_RULES)}")
+    flag_rate = config.own_thresholds and config.cut_rule == "flag-rate"
     teacher = Classifier.load(teacher_path, precision=precision)
     if teacher.config.get("distilled_from"):
         raise ModelError(f"{teacher.version} is itself a distilled student: distil its teacher "
@@ -317,8 +320,6 @@ def _distill(teacher_path: Path, examples: list[Example], config: DistillConfig,
     layers = tuple(config.layers)
     _check_layers(layers, encoder.model.config.num_hidden_layers)
     _check_ffn(config.ffn, encoder.model.config.intermediate_size)
-    if config.cut_rule not in CUT_RULES:
-        raise ModelError(f"cut rule {config.cut_rule!r}: choose one of {', '.join(CUT_RULES)}")
     train_rows = [ex for ex in examples if ex.split == "train"]
     test_rows = [ex for ex in examples if ex.split == "test"]
     if not train_rows or not test_rows:
@@ -364,7 +365,7 @@ def _distill(teacher_path: Path, examples: list[Example], config: DistillConfig,
     student_config = dict(teacher.config, model_version=version, encoder="encoder", distilled_from=teacher.version,
                           max_length=max_length, max_chunks=max_chunks)
     thresholds = None
-    if config.own_thresholds and config.cut_rule == "flag-rate":
+    if flag_rate:
         thresholds = _flag_rate_thresholds(teacher, teacher_encoder, student_encoder, train_rows, max_chunks,
                                            config.cut_blends, random.Random(config.seed), steps)
     elif config.own_thresholds:
@@ -372,7 +373,7 @@ def _distill(teacher_path: Path, examples: list[Example], config: DistillConfig,
     if thresholds is not None:
         student_config["thresholds"], source = thresholds
         student_config["training"] = dict(teacher.config.get("training", {}), threshold_source=source)
-        if config.cut_rule == "flag-rate":
+        if flag_rate:
             student_config["threshold_rule"] = "flag-rate"
     for clock_fact in ("trained_at", "train_seconds"):  # in the config of artifacts written before run.json
         student_config.pop(clock_fact, None)
@@ -396,8 +397,7 @@ def _distill(teacher_path: Path, examples: list[Example], config: DistillConfig,
         "windows": len(windows.ids), "made_up_windows": len(mixed.ids), "tokens": tokens,
         "epochs": config.epochs, "learning_rate": config.learning_rate, "seed": config.seed,
         **({"logit_weight": config.logit_weight} if config.logit_weight != _NEUTRAL["logit_weight"] else {}),
-        **({"cut_rule": config.cut_rule, "cut_blends": config.cut_blends}
-           if config.own_thresholds and config.cut_rule == "flag-rate" else {}),
+        **({"cut_rule": config.cut_rule, "cut_blends": config.cut_blends} if flag_rate else {}),
         "target_precision": precision,
         "logit_rms_gap_before": round(gap_before, 4), "logit_rms_gap_after": round(gap_after, 4),
         "teacher_f1": {label: teacher_metrics[label]["f1"] for label in teacher.labels},
