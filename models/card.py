@@ -148,11 +148,15 @@ def _distillation_line(config: dict) -> str:
                f"{budget[1]} of {budget[0]})." if budget and budget != [config["max_length"], config["max_chunks"]]
                else "")
     own = config.get("training", {}).get("threshold_source", "").startswith("the student's own")
+    blends = (f", {facts['blend_windows']} of {facts['blends']} blends of two articles"
+              if facts.get("blends") else "")
+    unread = (f" (not the {facts['unread_articles']} articles its cuts come from)" if facts.get("unread_articles")
+              else "")
     return (f"- **Distilled** from `{facts['teacher']}` (its heads{'' if own else ' and thresholds'}): the "
             "encoder keeps layers "
             f"{', '.join(map(str, facts['layers']))} of its {facts['teacher_layers']}{pruned}, trained "
             f"{facts['epochs']} epochs to give the teacher's token vectors on {facts['windows']} training "
-            f"windows and {facts['made_up_windows']} made-up ones; the teacher's test-split F1 "
+            f"windows{blends}, {facts['made_up_windows']} made-up ones{unread}; the teacher's test-split F1 "
             f"{teacher_f1}; the same labels on {facts['same_labels_as_teacher']:.1%} of test articles.{reading}\n")
 
 

@@ -108,3 +108,31 @@ def test_keeping_none_or_all_neurons_is_refused(ffn):
         _check_ffn(ffn, 1536)
     _check_ffn(None, 1536)
     _check_ffn(768, 1536)
+
+
+@pytest.mark.parametrize("dropout", [True, False])
+def test_dropout_during_distillation_is_on_only_when_asked(data, dropout):
+    import random
+    from types import SimpleNamespace
+
+    from transformers import AutoModel
+
+    from models.distill import DistillConfig, _Distiller
+
+    train, _ = data
+    teacher_model = AutoModel.from_pretrained(MINILM).eval()
+    teacher = SimpleNamespace(encoder=SimpleNamespace(model=teacher_model), coef=np.zeros((2, 384), np.float32),
+                              intercept=np.zeros(2, np.float32), sector_head=None)
+    distiller = _Distiller(teacher, DistillConfig())
+    batches = [list(train[0])]
+    variance = distiller.targets(batches, lambda *_: None)
+    student = _student()
+    seen: set[bool] = set()
+    hooks = [m.register_forward_hook(lambda module, *_: seen.add(module.training))
+             for m in student.modules() if isinstance(m, torch.nn.Dropout)]
+    distiller.train(student, batches, variance, DistillConfig(epochs=1, dropout=dropout), random.Random(0),
+                    lambda _: None)
+    for hook in hooks:
+        hook.remove()
+    assert seen == {dropout}
+    assert not student.training  # it is measured and stored in eval mode either way

@@ -112,6 +112,17 @@ def test_finetuned_artifact_carries_its_encoder_and_predicts(small_finetuned, tm
     facts = json.loads((student / "config.json").read_text())
     assert facts["thresholds"] == own, (facts["thresholds"], own, config["thresholds"])
     assert facts["training"]["threshold_source"].startswith(f"the student's own scores of the {len(held)} examples")
+    assert facts["training"]["threshold_source"].endswith("; the student never read them)")
+    # it learned from every other training row's windows, and from blends of them, never from those
+    distilled = facts["distillation"]
+    read = [r for r in rows if r not in held]
+    assert distilled["unread_articles"] == len(held) > 0
+    assert distilled["windows"] == len(classifier.encoder.windows([r.title for r in read], [r.text for r in read],
+                                                                  classifier.max_chunks).ids)
+    assert distilled["blends"] == 20 and distilled["blend_windows"] >= 20
+    card = (student / "MODEL_CARD.md").read_text()
+    assert f"{distilled['blend_windows']} of 20 blends of two articles" in card
+    assert f"(not the {len(held)} articles its cuts come from)" in card
 
 
 def test_finetuning_reads_an_article_as_scoring_does():
@@ -201,7 +212,7 @@ def test_distilled_student_learns_the_teachers_vectors_and_becomes_current(model
     progress: list[str] = []
     # the default student: two layers, half their feed-forward neurons, a reading budget of its own
     # cut by the flag-rate rule (the held-out rule: test_finetuned_artifact_carries_its_encoder_and_predicts)
-    shape = DistillConfig(epochs=6, mixes=240, cut_rule="flag-rate", cut_blends=120)
+    shape = DistillConfig(epochs=6, mixes=240, cut_rule="flag-rate", cut_blends=120, blends=60)
     data_dir = small_data_dir(tmp_path, per_stratum=6)
     path = pipeline.distill_model(model_settings, shape, data_dir=data_dir, progress=progress.append)
     facts = json.loads((path / "config.json").read_text())["distillation"]
@@ -209,7 +220,7 @@ def test_distilled_student_learns_the_teachers_vectors_and_becomes_current(model
     assert path.name.startswith(f"{teacher.name}-L03-F768-") and facts["teacher"] == teacher.name
     # distilled any other way, it is another version (the warehouse keys scores by version)
     assert student_version(teacher.name, DistillConfig(epochs=5, mixes=240, cut_rule="flag-rate",
-                                                       cut_blends=120)) != path.name
+                                                       cut_blends=120, blends=60)) != path.name
     encoder_config = json.loads((path / "encoder" / "config.json").read_text())
     assert (encoder_config["num_hidden_layers"], encoder_config["intermediate_size"]) == (2, 768)
     assert facts["teacher_budget"] == [256, 8]

@@ -70,6 +70,6 @@ def train_small_finetuned(data_dir: Path, small: Path, steps=None) -> tuple[Path
     from newsmon import pipeline
 
     trained, student = pipeline.train_and_distill(small_finetuned_settings(data_dir), data_dir=small, steps=steps,
-                                                  distill_config=DistillConfig(epochs=1, mixes=20))
+                                                  distill_config=DistillConfig(epochs=1, mixes=20, blends=20))
     assert student is not None
     return trained, student

@@ -34,3 +34,12 @@ def test_a_students_later_options_change_its_version_only_when_set():
     flag_rate = student_version("finetune-0123456789", DistillConfig(cut_rule="flag-rate"))
     assert flag_rate != default
     assert student_version("finetune-0123456789", DistillConfig(cut_rule="flag-rate", cut_blends=500)) != flag_rate
+
+
+def test_a_students_reading_and_dropout_options_count_in_its_version():
+    from models.distill import DistillConfig, student_version
+
+    before = student_version("finetune-0123456789", replace(DistillConfig(), dropout=True, read_held_out=True, blends=0))
+    for changed in ({"dropout": False}, {"read_held_out": False}, {"blends": 500}):
+        fields = {"dropout": True, "read_held_out": True, "blends": 0} | changed
+        assert student_version("finetune-0123456789", replace(DistillConfig(), **fields)) != before, changed
