@@ -60,7 +60,10 @@ def _comparison_section(config: dict, comparison: dict | None) -> str:
 
     def held(row: dict) -> str:
         block = row.get("heldout_fold")
-        return " / ".join(f"{m['average_precision']:.3f}" for m in block.values()) if block else "-"
+        if not block:
+            return "-"
+        return " / ".join(f"{m['average_precision']:.3f}" for m in block.values()) + (
+            " (read them: not on unseen text)" if row.get("read_heldout") else "")
 
     rows = []
     for row in comparison["rows"]:
@@ -148,10 +151,10 @@ def _distillation_line(config: dict) -> str:
                f"{budget[1]} of {budget[0]})." if budget and budget != [config["max_length"], config["max_chunks"]]
                else "")
     own = config.get("training", {}).get("threshold_source", "").startswith("the student's own")
-    blends = (f", {facts['blend_windows']} of {facts['blends']} blends of two articles"
+    blends = (f", {facts['blend_windows']} windows of {facts['blends']} blends of two articles"
               if facts.get("blends") else "")
-    unread = (f" (not the {facts['unread_articles']} articles its cuts come from)" if facts.get("unread_articles")
-              else "")
+    unread = (f" and none of the {facts['unread_articles']} articles its cuts come from"
+              if facts.get("unread_articles") else "")
     return (f"- **Distilled** from `{facts['teacher']}` (its heads{'' if own else ' and thresholds'}): the "
             "encoder keeps layers "
             f"{', '.join(map(str, facts['layers']))} of its {facts['teacher_layers']}{pruned}, trained "

@@ -121,8 +121,8 @@ def test_finetuned_artifact_carries_its_encoder_and_predicts(small_finetuned, tm
                                                                   classifier.max_chunks).ids)
     assert distilled["blends"] == 20 and distilled["blend_windows"] >= 20
     card = (student / "MODEL_CARD.md").read_text()
-    assert f"{distilled['blend_windows']} of 20 blends of two articles" in card
-    assert f"(not the {len(held)} articles its cuts come from)" in card
+    assert f"{distilled['blend_windows']} windows of 20 blends of two articles" in card
+    assert f"made-up ones and none of the {len(held)} articles its cuts come from" in card
 
 
 def test_finetuning_reads_an_article_as_scoring_does():

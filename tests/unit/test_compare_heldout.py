@@ -77,7 +77,32 @@ def test_the_card_shows_the_held_out_column_and_a_model_trained_end_to_end():
                   "heldout_examples": 3, "chosen_by": "held-out average precision",
                   "rows": [{"name": "heads", "cv_real_train": block, "heldout_fold": block, "real_test": block,
                             "written_test": block},
-                           {"name": "tuned", "heldout_fold": block, "real_test": block, "written_test": block}]}
+                           {"name": "tuned", "heldout_fold": block, "real_test": block, "written_test": block},
+                           {"name": "pupil", "heldout_fold": block, "read_heldout": True, "real_test": block,
+                            "written_test": block}]}
     card = render_card(config, metrics, evidence=Evidence(comparison=json.loads(json.dumps(comparison))))
     assert "held-out fold average precision" in card and "the 3 real training articles" in card
     assert "| **tuned** (chosen) | - (trained end to end) | 0.625 / 0.625 |" in card
+    assert "| pupil | - (trained end to end) | 0.625 / 0.625 (read them: not on unseen text) |" in card
+
+
+def test_a_student_that_read_the_held_out_fold_is_no_finalist():
+    from models.analysis.compare import read_the_heldout_fold, winner
+
+    def block(value: float) -> dict:
+        return {label: {"f1": value, "average_precision": value} for label in ("integration", "decentralization")}
+
+    assert read_the_heldout_fold({"distillation": {"windows": 10}})
+    assert not read_the_heldout_fold({"distillation": {"windows": 10, "unread_articles": 204}})
+    assert not read_the_heldout_fold({"method": "finetune"})  # a teacher never reads its own held-out fold
+    rows = [{"name": "heads a", "cv_real_train": block(0.8), "heldout_fold": block(0.99)},
+            {"name": "heads b", "cv_real_train": block(0.7), "heldout_fold": block(0.5)},
+            {"name": "teacher", "heldout_fold": block(0.92)},
+            {"name": "student that read it", "heldout_fold": block(0.95), "read_heldout": True},
+            {"name": "student", "heldout_fold": block(0.91)}]
+    # among head variants only the cross-validated best is a finalist, whatever its held-out figure
+    assert winner(rows)["name"] == "heads a"
+    rows[0]["heldout_fold"] = block(0.6)
+    assert winner(rows)["name"] == "teacher"  # not the student whose 0.95 came from reading the fold
+    rows[2]["heldout_fold"] = block(0.90)
+    assert winner(rows)["name"] == "student"
