@@ -250,7 +250,7 @@ def distill(
     epochs: Annotated[int | None, typer.Option(min=1, help="Passes over the training windows (default 5).")] = None,
     logit_weight: Annotated[float | None, typer.Option(min=0.0, max=100.0, help="Weight of the label logits' loss beside the token vectors' (default 1).")] = None,
     cut_rule: Annotated[str | None, typer.Option(help="How the student's label cuts are set: held-out (best F1 on the articles the teacher took its cuts from; the default) or flag-rate (flag as many texts as the teacher does, no labels read).")] = None,
-    blends: Annotated[int | None, typer.Option(min=0, help="News-length blends of two real training articles it also learns from (default 2000; 0: none).")] = None,
+    blends: Annotated[int | None, typer.Option(min=0, help="News-length blends of two training articles (real ones where there are any) it also learns from (default 2000; 0: none).")] = None,
 ) -> None:
     """Distil the current model into a smaller, faster one that gives the same verdicts (see the
     README); the student becomes the current model, the teacher stays beside it. `newsmon train`

@@ -153,8 +153,8 @@ def _heldout_metrics(rows: list[Example], scores: np.ndarray, thresholds: dict[s
 
 def read_the_heldout_fold(facts: dict) -> bool:
     """Whether a model (its config.json) learned from the held-out fold's texts: a student distilled
-    before DistillConfig.read_held_out read them as its teacher's vectors, so its figures there are
-    not on unseen text."""
+    with DistillConfig.read_held_out on (every student before the option) read them as its
+    teacher's vectors, so its figures there are not on unseen text."""
     distilled = facts.get("distillation")
     return bool(distilled) and not distilled.get("unread_articles")
 
