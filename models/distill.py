@@ -345,7 +345,7 @@ def _distill(teacher_path: Path, examples: list[Example], config: DistillConfig,
     if not 16 <= max_length <= encoder.model.config.max_position_embeddings:
         raise ModelError(f"max_length {max_length}: give 16-{encoder.model.config.max_position_embeddings} tokens")
     cut_rows = _cut_rows(teacher, train_rows)
-    unread = {r.id for r in cut_rows[1]} if cut_rows and not config.read_held_out else set()
+    unread = {r.id for r in cut_rows} if cut_rows and not config.read_held_out else set()
     read = [r for r in train_rows if r.id not in unread]
     windows = encoder.windows([r.title for r in read], [r.text for r in read], teacher.max_chunks)
     mixed = encoder.windows(*made_up_texts(read, config.mixes, rng), 1)
@@ -354,10 +354,10 @@ def _distill(teacher_path: Path, examples: list[Example], config: DistillConfig,
     inputs = windows.ids + mixed.ids + (blended.ids if blended else [])
     batches = distiller.batches(inputs)
     tokens = sum(len(ids) for ids in inputs)
+    skipped = f" (not the {len(unread)} its cuts come from)" if unread else ""
+    blend_part = f" and {len(blended.ids)} windows of {config.blends} blends" if blended else ""
     progress(f"distilling {teacher.version} into layers {','.join(map(str, layers))}: {len(windows.ids)} windows "
-             f"of {len(read)} training articles" + (f" (not the {len(unread)} its cuts come from)" if unread else "")
-             + f", {len(mixed.ids)} made-up ones" + (f" and {len(blended.ids)} of {config.blends} blends" if blended
-                                                     else "") + f", {tokens:,} tokens")
+             f"of {len(read)} training articles{skipped}, {len(mixed.ids)} made-up ones{blend_part}, {tokens:,} tokens")
     variance = distiller.targets(batches, steps)
     held_out = distiller.batches(encoder.windows([r.title for r in test_rows], [r.text for r in test_rows],
                                                  teacher.max_chunks).ids)
@@ -390,7 +390,7 @@ def _distill(teacher_path: Path, examples: list[Example], config: DistillConfig,
         thresholds = _flag_rate_thresholds(teacher, teacher_encoder, student_encoder, train_rows, max_chunks,
                                            config.cut_blends, random.Random(config.seed), steps)
     elif config.own_thresholds and cut_rows:
-        thresholds = _own_thresholds(teacher, student_encoder, cut_rows[1], max_chunks, seen=not unread)
+        thresholds = _own_thresholds(teacher, student_encoder, cut_rows, max_chunks, seen=not unread)
     if thresholds is not None:
         student_config["thresholds"], source = thresholds
         student_config["training"] = dict(teacher.config.get("training", {}), threshold_source=source)
@@ -438,15 +438,15 @@ def _distill(teacher_path: Path, examples: list[Example], config: DistillConfig,
                           run_facts=run_facts)
 
 
-def _cut_rows(teacher: Classifier, train_rows: list[Example]) -> tuple[set[str], list[Example]] | None:
-    """The training rows fine-tuning held out of the teacher (ids) and the ones among them it took
-    its thresholds from; None when they cannot be told again (a teacher of another training setup)."""
+def _cut_rows(teacher: Classifier, train_rows: list[Example]) -> list[Example] | None:
+    """The training rows the teacher took its thresholds from (held out of fine-tuning); None when
+    they cannot be told again (a teacher of another training setup)."""
     from models.train import TrainConfig, held_out_of_tuning, held_out_rule
 
     facts = teacher.config.get("training", {})
     ids, rows = held_out_of_tuning(train_rows, TrainConfig(seed=teacher.config.get("seed", TrainConfig.seed),
                                                            held_out_from=held_out_rule(facts)))
-    return (ids, rows) if rows and facts.get("validation_examples") == len(ids) else None
+    return rows if rows and facts.get("validation_examples") == len(ids) else None
 
 
 def _own_thresholds(teacher: Classifier, encoder: Encoder, rows: list[Example], max_chunks: int,
