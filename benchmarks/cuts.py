@@ -21,18 +21,12 @@ from rich.table import Table
 
 from models.classifier import Classifier
 from models.dataset import Example, load_examples
-from models.metrics import binary_metrics
+from models.metrics import CUT_GRID, f1_by_cut
 from models.progress import Steps
 from models.realnews import default_corpus_dir
 from models.train import TrainConfig, held_out_of_tuning
 
-GRID = np.round(np.arange(0.01, 1.0, 0.01), 2)
 CHART = Path(__file__).resolve().parent.parent / "docs" / "f1-by-cut.png"
-
-
-def f1_by_cut(truth: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """F1 of flagging scores >= cut, for every cut on GRID."""
-    return np.asarray([binary_metrics(truth, scores >= cut)["f1"] for cut in GRID])
 
 
 def splits(examples: list[Example]) -> dict[str, list[Example]]:
@@ -44,7 +38,7 @@ def splits(examples: list[Example]) -> dict[str, list[Example]]:
 
 
 def measure(models: list[Path], examples: list[Example], steps: Steps) -> list[dict]:
-    """Per model: name, cuts and, per split and label, the F1 curve over GRID."""
+    """Per model: name, cuts and, per split and label, the F1 curve over CUT_GRID."""
     parts = splits(examples)
     out = []
     for k, path in enumerate(models):
@@ -63,7 +57,7 @@ def measure(models: list[Path], examples: list[Example], steps: Steps) -> list[d
 
 
 def at(curve: np.ndarray, cut: float) -> float:
-    return float(curve[int(np.argmin(np.abs(GRID - cut)))])
+    return float(curve[int(np.argmin(np.abs(CUT_GRID - cut)))])
 
 
 def draw(results: list[dict], path: Path) -> Path:
@@ -80,7 +74,7 @@ def draw(results: list[dict], path: Path) -> Path:
             ax = axes[row][col]
             for k, result in enumerate(results):
                 curve, cut = result["curves"][split][label], result["cuts"][label]
-                line, = ax.plot(GRID, curve, label=result["name"], color=f"C{k}")
+                line, = ax.plot(CUT_GRID, curve, label=result["name"], color=f"C{k}")
                 ax.plot([cut], [at(curve, cut)], "o", color=line.get_color())
             ax.set_title(f"{label}, {split} ({results[0]['sizes'][split]} articles)", fontsize=10)
             ax.set_ylim(0.5, 1.0)
@@ -123,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             cells = []
             for curves in result["curves"].values():
                 curve = curves[label]
-                cells.append(f"{at(curve, cut):.3f} / {curve.max():.3f} ({GRID[int(curve.argmax())]:.2f})")
+                cells.append(f"{at(curve, cut):.3f} / {curve.max():.3f} ({CUT_GRID[int(curve.argmax())]:.2f})")
             table.add_row(result["name"], f"{label} (cut {cut:.2f})", *cells)
     Console(width=160).print(table)
     print(f"chart written to {draw(results, args.chart)}")

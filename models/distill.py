@@ -131,14 +131,20 @@ def blended_texts(rows: list[Example], count: int, rng: random.Random) -> tuple[
     return titles, texts
 
 
+def blend_sources(rows: list[Example]) -> list[Example]:
+    """The rows blends are made of: the real articles among rows, or every row when there are none."""
+    return [r for r in rows if r.source != "written"] or rows
+
+
 def flag_rate_cut(teacher_scores: np.ndarray, teacher_cut: float, student_scores: np.ndarray) -> float:
     """The cut on the 0.01 grid at which student_scores flag as many texts as teacher_scores do at
     teacher_cut (the middle of the cuts that come closest)."""
-    grid = np.round(np.arange(0.01, 1.0, 0.01), 2)
+    from models.metrics import CUT_GRID
+
     wanted = int((teacher_scores >= teacher_cut).sum())
-    miss = np.abs((student_scores[None, :] >= grid[:, None]).sum(1) - wanted)
+    miss = np.abs((student_scores[None, :] >= CUT_GRID[:, None]).sum(1) - wanted)
     best = np.flatnonzero(miss == miss.min())
-    return float(grid[best[len(best) // 2]])
+    return float(CUT_GRID[best[len(best) // 2]])
 
 
 def _check_layers(layers: tuple[int, ...], teacher_layers: int) -> None:
@@ -349,7 +355,7 @@ def _distill(teacher_path: Path, examples: list[Example], config: DistillConfig,
     read = [r for r in train_rows if r.id not in unread]
     windows = encoder.windows([r.title for r in read], [r.text for r in read], teacher.max_chunks)
     mixed = encoder.windows(*made_up_texts(read, config.mixes, rng), 1)
-    blended = encoder.windows(*blended_texts([r for r in read if r.source != "written"] or read, config.blends, rng),
+    blended = encoder.windows(*blended_texts(blend_sources(read), config.blends, rng),
                               teacher.max_chunks) if config.blends else None
     inputs = windows.ids + mixed.ids + (blended.ids if blended else [])
     batches = distiller.batches(inputs)
@@ -478,7 +484,7 @@ def _flag_rate_thresholds(teacher: Classifier, teacher_encoder: Encoder, student
     held-out rule 0.69 / 0.37 (benchmarks/README.md)."""
     from models.classifier import probabilities
 
-    rows = [r for r in train_rows if r.source != "written"] or train_rows
+    rows = blend_sources(train_rows)
     titles, texts = blended_texts(rows, blends, rng)
     titles, texts = [r.title for r in rows] + titles, [r.text for r in rows] + texts
     scores = []

@@ -13,7 +13,7 @@ from models.artifact import make_current
 from models.classifier import Classifier
 from models.dataset import Example, load_examples, real_examples, snapshot_hash
 from models.distill import blended_texts
-from models.metrics import best_threshold
+from models.metrics import CUT_GRID, best_threshold
 from models.train import TrainConfig, held_out_of_tuning
 from newsmon import pipeline
 from newsmon.config import ModelSettings, Settings
@@ -240,10 +240,9 @@ def test_distilled_student_learns_the_teachers_vectors_and_becomes_current(model
     assert "120 blends of them (no labels read)" in student.config["training"]["threshold_source"]
     theirs = original.score_vectors(original.encoder.encode_documents(titles, texts, original.max_chunks))
     ours = student.score_vectors(student.encoder.encode_documents(titles, texts, student.max_chunks))
-    grid = np.round(np.arange(0.01, 1.0, 0.01), 2)
     for j, label in enumerate(student.labels):
         wanted = int((theirs[:, j] >= original.config["thresholds"][label]).sum())
-        closest = min(abs(int((ours[:, j] >= cut).sum()) - wanted) for cut in grid)
+        closest = min(abs(int((ours[:, j] >= cut).sum()) - wanted) for cut in CUT_GRID)
         flagged = int((ours[:, j] >= student.config["thresholds"][label]).sum())
         assert abs(flagged - wanted) <= closest + 1, (label, flagged, wanted, closest)  # +1: a score on the cut
     assert (student.encoder.max_length, student.max_chunks) == (192, 3)  # it scores as it was distilled
