@@ -46,7 +46,7 @@ def test_the_check_catches_a_copy_and_a_copied_passage():
 
 
 @pytest.mark.skipif(CORPUS is None, reason="no real-news corpus at ../shared/realnews (beside the clone)")
-def test_no_training_record_repeats_a_real_article():
+def test_no_written_record_repeats_a_real_article():
     real = [(r.id, f"{r.title}\n{r.text}") for r in realnews.read_corpus(CORPUS)]
     written = [(e.id, f"{e.title}\n{e.text}") for e in load_examples()]
     for path in sorted(CANDIDATES.glob("*.jsonl")):
