@@ -43,6 +43,7 @@ from models.classifier import Classifier, split_sentences
 from models.dataset import Example
 from models.encoder import Encoder, ModelError, bf16_native
 from models.evaluate import evaluate
+from models.metrics import CUT_GRID
 from models.progress import Steps, no_steps
 from newsmon.domain import utc_now
 
@@ -139,8 +140,6 @@ def blend_sources(rows: list[Example]) -> list[Example]:
 def flag_rate_cut(teacher_scores: np.ndarray, teacher_cut: float, student_scores: np.ndarray) -> float:
     """The cut on the 0.01 grid at which student_scores flag as many texts as teacher_scores do at
     teacher_cut (the middle of the cuts that come closest)."""
-    from models.metrics import CUT_GRID
-
     wanted = int((teacher_scores >= teacher_cut).sum())
     miss = np.abs((student_scores[None, :] >= CUT_GRID[:, None]).sum(1) - wanted)
     best = np.flatnonzero(miss == miss.min())
