@@ -446,11 +446,10 @@ def _distill(teacher_path: Path, examples: list[Example], config: DistillConfig,
 def _cut_rows(teacher: Classifier, train_rows: list[Example]) -> list[Example] | None:
     """The training rows the teacher took its thresholds from (held out of fine-tuning); None when
     they cannot be told again (a teacher of another training setup)."""
-    from models.train import TrainConfig, held_out_of_tuning, held_out_rule
+    from models.train import held_out_config, held_out_of_tuning
 
     facts = teacher.config.get("training", {})
-    ids, rows = held_out_of_tuning(train_rows, TrainConfig(seed=teacher.config.get("seed", TrainConfig.seed),
-                                                           held_out_from=held_out_rule(facts)))
+    ids, rows = held_out_of_tuning(train_rows, held_out_config(teacher.config))
     return rows if rows and facts.get("validation_examples") == len(ids) else None
 
 

@@ -63,11 +63,14 @@ class TrainConfig:
     # alone ("real": written examples added later never move it, and every written example is
     # tuned on) or of every training row, each written example its own story ("all": before it)
     held_out_from: str = "real"
+    # which of those story folds is held out (0 to folds - 1): the others give the same recipe's
+    # scores of other real articles it never read, for comparisons that need more than one fold
+    held_out_fold: int = 0
 
 
 # options added after models were shipped, at the values that keep the old behaviour: a version
 # hashes them only when they differ, so a model trained without them keeps its version
-_NEUTRAL = {"finetune_chunks": None, "finetune_real_weight": 1.0, "held_out_from": "all"}
+_NEUTRAL = {"finetune_chunks": None, "finetune_real_weight": 1.0, "held_out_from": "all", "held_out_fold": 0}
 
 
 def set_seed(seed: int) -> None:
@@ -230,6 +233,14 @@ def held_out_rule(training: dict) -> str:
     return training.get("held_out_from", _NEUTRAL["held_out_from"])
 
 
+def held_out_config(model_config: dict) -> TrainConfig:
+    """The TrainConfig whose held_out_of_tuning gives back the rows a trained model (its config.json)
+    held out of fine-tuning: its seed, held-out rule and fold."""
+    facts = model_config.get("training", {})
+    return TrainConfig(seed=model_config.get("seed", TrainConfig.seed), held_out_from=held_out_rule(facts),
+                       held_out_fold=facts.get("held_out_fold", _NEUTRAL["held_out_fold"]))
+
+
 def held_out_of_tuning(rows: list[Example], config: TrainConfig) -> tuple[set[str], list[Example]]:
     """What fine-tuning holds out of the training rows, and the rows its thresholds come from:
     with real articles, one story-grouped fold (of the real articles, or of every row: see
@@ -242,8 +253,11 @@ def held_out_of_tuning(rows: list[Example], config: TrainConfig) -> tuple[set[st
     if real.any():
         if config.held_out_from not in HELD_OUT_FROM:
             raise ValueError(f"held_out_from must be one of {', '.join(HELD_OUT_FROM)}, not {config.held_out_from!r}")
+        if not 0 <= config.held_out_fold < config.folds:
+            raise ValueError(f"held_out_fold must be 0-{config.folds - 1}, not {config.held_out_fold}")
         pool = [r for r, is_real in zip(rows, real, strict=True) if is_real or config.held_out_from == "all"]
-        ids = {r.id for r, fold in zip(pool, story_folds(pool, config.folds, config.seed), strict=True) if fold == 0}
+        folds = story_folds(pool, config.folds, config.seed)
+        ids = {r.id for r, fold in zip(pool, folds, strict=True) if fold == config.held_out_fold}
         return ids, [r for r in rows if r.id in ids and r.source != "written"]
     ids = top_up_test_split(rows, set(), fraction=config.validation_fraction)
     return ids, [r for r in rows if r.id in ids]
@@ -270,7 +284,8 @@ def _train_finetuned(encoder: Encoder, rows: list[Example], config: TrainConfig,
     y = _truth(validation)
     thresholds = {label: best_threshold(y[:, j], scores[:, j]) for j, label in enumerate(LABELS)}
     fifth = "real training articles" if config.held_out_from == "real" else "training split"
-    source = (f"real articles of one story-grouped fifth of the {fifth}, held out of fine-tuning "
+    which = f" (fold {config.held_out_fold})" if config.held_out_fold else ""
+    source = (f"real articles of one story-grouped fifth{which} of the {fifth}, held out of fine-tuning "
               f"({len(validation)} articles)" if real.any()
               else f"validation part of the training split ({len(validation)} examples)")
     return coef, intercept, thresholds, {
@@ -278,6 +293,7 @@ def _train_finetuned(encoder: Encoder, rows: list[Example], config: TrainConfig,
         **({"windows_per_article": config.finetune_chunks} if config.finetune_chunks is not None else {}),
         **({"real_weight": config.finetune_real_weight} if config.finetune_real_weight != 1.0 else {}),
         **({"held_out_from": config.held_out_from} if real.any() else {}),
+        **({"held_out_fold": config.held_out_fold} if real.any() and config.held_out_fold else {}),
         "fit_examples": len(fit), "validation_examples": len(validation_ids), "threshold_source": source}, x_all
 
 

@@ -33,7 +33,8 @@ def train_config(settings: Settings):
 
     return TrainConfig(base_model=settings.model.base_model, max_length=settings.model.max_length,
                        max_chunks=settings.model.max_chunks, batch_size=settings.model.batch_size,
-                       seed=settings.model.seed, method=settings.model.method, epochs=settings.model.epochs)
+                       seed=settings.model.seed, method=settings.model.method, epochs=settings.model.epochs,
+                       held_out_fold=settings.model.held_out_fold)
 
 
 def train_model(settings: Settings, *, data_dir: Path | None = None, with_feedback: bool = False,

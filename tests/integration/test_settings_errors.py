@@ -45,6 +45,8 @@ def _errors(tmp_path: Path, **env: str) -> list[str]:
      "error: invalid setting NEWSMON_CRAWL__USER_AGENT: 'bot\\nX-Injected: 1' contains control characters (CR, LF, ...)"),
     ({"NEWSMON_WAREHOUSE__LOCK_TIMEOUT": "-inf"},
      "error: invalid setting NEWSMON_WAREHOUSE__LOCK_TIMEOUT: Input should be a finite number"),
+    ({"NEWSMON_MODEL__HELD_OUT_FOLD": "5"},
+     "error: invalid setting NEWSMON_MODEL__HELD_OUT_FOLD: Input should be less than or equal to 4"),
     ({"NEWSMON_ALERT__RECIPIENTS": "ops"},
      "error: invalid setting NEWSMON_ALERT__RECIPIENTS: 'ops' is not an email address"),
 ])

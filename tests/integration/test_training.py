@@ -256,3 +256,25 @@ def test_distilled_student_learns_the_teachers_vectors_and_becomes_current(model
     # the current model is now the student: distilling it again is refused, in one line
     with pytest.raises(ModelError, match="itself a distilled student"):
         pipeline.distill_model(model_settings, DistillConfig(layers=(0,)))
+
+
+@needs_corpus
+@pytest.mark.model
+@pytest.mark.timeout(900)
+def test_finetuning_holds_out_the_story_fold_it_is_asked_to(tmp_path):
+    """NEWSMON_MODEL__HELD_OUT_FOLD: another fold of the real training articles is kept out of
+    fine-tuning and gives the thresholds; the model records it, so its student finds the same rows."""
+    from models.train import held_out_config
+
+    small, real = small_data_dir(tmp_path, per_stratum=2), _small_real_dir(tmp_path, per_stratum=5)
+    settings = Settings(data_dir=tmp_path / "d", model=ModelSettings(extra_data=real, held_out_fold=2, epochs=1,
+                                                                     max_length=32, max_chunks=1, distill=False))
+    path = pipeline.train_model(settings, data_dir=small)
+    config = json.loads((path / "config.json").read_text())
+    rows = [ex for ex in load_examples(small, extra_data=real) if ex.split == "train"]
+    ids, held = held_out_of_tuning(rows, TrainConfig(held_out_fold=2))
+    assert ids != held_out_of_tuning(rows, TrainConfig())[0]
+    assert config["training"]["held_out_fold"] == 2 and config["training"]["validation_examples"] == len(ids)
+    assert config["training"]["fit_examples"] == len(rows) - len(ids)
+    assert "one story-grouped fifth (fold 2) of the real training articles" in config["training"]["threshold_source"]
+    assert held_out_of_tuning(rows, held_out_config(config))[0] == ids

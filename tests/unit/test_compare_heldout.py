@@ -106,3 +106,32 @@ def test_a_student_that_read_the_held_out_fold_is_no_finalist():
     assert winner(rows)["name"] == "teacher"  # not the student whose 0.95 came from reading the fold
     rows[2]["heldout_fold"] = block(0.90)
     assert winner(rows)["name"] == "student"
+
+
+def test_each_held_out_fold_is_another_fifth_of_whole_stories_and_fold_0_is_the_default():
+    from models.train import held_out_config, held_out_of_tuning
+
+    examples = _examples()
+    train = [e for e in examples if e.split == "train"]
+    real = {e.id for e in train if e.source != "written"}
+    folds = [held_out_of_tuning(train, TrainConfig(held_out_fold=k))[0] for k in range(TrainConfig.folds)]
+    assert folds[0] == held_out_of_tuning(train, TrainConfig())[0]
+    # the five folds split the real training articles between them, each story in one fold
+    assert set().union(*folds) == real and sum(map(len, folds)) == len(real)
+    story = {e.id: e.story for e in train}
+    assert all({story[i] for i in a}.isdisjoint({story[i] for i in b})
+               for j, a in enumerate(folds) for b in folds[j + 1:])
+    # a model's config.json gives back the fold it held out
+    config = {"seed": TrainConfig.seed, "training": {"held_out_from": "real", "held_out_fold": 3}}
+    assert held_out_of_tuning(train, held_out_config(config))[0] == folds[3]
+    assert held_out_of_tuning(train, held_out_config({"seed": TrainConfig.seed,
+                                                      "training": {"held_out_from": "real"}}))[0] == folds[0]
+
+
+def test_a_held_out_fold_past_the_last_is_refused_by_name():
+    import pytest
+
+    from models.train import held_out_of_tuning
+
+    with pytest.raises(ValueError, match="held_out_fold must be 0-4, not 5"):
+        held_out_of_tuning([e for e in _examples() if e.split == "train"], TrainConfig(held_out_fold=5))

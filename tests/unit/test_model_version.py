@@ -12,6 +12,8 @@ def test_later_options_change_the_version_only_when_set():
     assert model_version(replace(TrainConfig(), finetune_chunks=4), "snapshot") != default
     assert model_version(replace(TrainConfig(), finetune_real_weight=2.0), "snapshot") != default
     assert model_version(replace(TrainConfig(), epochs=4), "snapshot") != default
+    assert model_version(replace(TrainConfig(), held_out_fold=0), "snapshot") == default
+    assert model_version(replace(TrainConfig(), held_out_fold=1), "snapshot") != default
     assert model_version(TrainConfig(), "another snapshot") != default
 
 
