@@ -273,7 +273,7 @@ def _load(path: Path, precision: str) -> Classifier:
 
 
 # what `newsmon train` distils by default (models.distill.DistillConfig): layers 0 and 3, 768
-# feed-forward neurons, 3 windows of 192 tokens
+# feed-forward neurons, 2 windows of 256 tokens
 DEFAULT_STUDENT = "03-F768"
 
 
@@ -294,6 +294,7 @@ class Variant(NamedTuple):
 
 PRODUCTION = "newsmon bfloat16 (auto here), default student: production"
 TRAINED = "newsmon bfloat16, the trained model (production before distillation was the default)"
+STUDENT_BEFORE = "newsmon bfloat16, default student, 3 windows of 192 tokens (its reading before)"
 VARIANTS = {
     "transformers pipeline": Variant(None, evidence=False),
     "newsmon float32": Variant("float32"),
@@ -316,6 +317,7 @@ VARIANTS = {
     "transformers pipeline, default student": Variant(None, evidence=False, student=DEFAULT_STUDENT),
     "newsmon bfloat16, default student, 8 windows of 256 tokens (as the trained model)":
         Variant("bfloat16", 8, max_length=256, student=DEFAULT_STUDENT),
+    STUDENT_BEFORE: Variant("bfloat16", 3, max_length=192, student=DEFAULT_STUDENT),
     PRODUCTION: Variant("bfloat16", student=DEFAULT_STUDENT),
 }
 
@@ -451,7 +453,7 @@ def _test_f1(path: Path, precision: str, max_chunks: int | None, max_length: int
     return out
 
 
-QUICK = ("transformers pipeline", TRAINED, PRODUCTION)
+QUICK = ("transformers pipeline", TRAINED, STUDENT_BEFORE, PRODUCTION)
 
 
 def _speed_table(path: Path, labels: tuple[str, ...], count: int, runs: int, console: Console,

@@ -245,8 +245,8 @@ def distill(
     layers: Annotated[str | None, typer.Option(help="Encoder layers the student keeps, bottom first (the default model has 0-5; default 0,3).")] = None,
     ffn: Annotated[int | None, typer.Option(min=0, help="Feed-forward neurons each kept layer keeps, the ones that "
                                             "matter most (the default model has 1536; default 768; 0 keeps all).")] = None,
-    max_length: Annotated[int | None, typer.Option(min=16, max=512, help="Tokens per window the student reads when it scores (default 192).")] = None,
-    max_chunks: Annotated[int | None, typer.Option(min=1, help="Windows the student reads per article when it scores (default 3).")] = None,
+    max_length: Annotated[int | None, typer.Option(min=16, max=512, help="Tokens per window the student reads when it scores (default: the teacher's, 256).")] = None,
+    max_chunks: Annotated[int | None, typer.Option(min=1, help="Windows the student reads per article when it scores (default 2).")] = None,
     epochs: Annotated[int | None, typer.Option(min=1, help="Passes over the training windows (default 5).")] = None,
     logit_weight: Annotated[float | None, typer.Option(min=0.0, max=100.0, help="Weight of the label logits' loss beside the token vectors' (default 1).")] = None,
     cut_rule: Annotated[str | None, typer.Option(help="How the student's label cuts are set: held-out (best F1 on the articles the teacher took its cuts from; the default) or flag-rate (flag as many texts as the teacher does, no labels read).")] = None,

@@ -134,8 +134,8 @@ class ModelSettings(BaseModel):
     # that need more than one fold of about 200 (benchmarks/README.md)
     held_out_fold: int = Field(0, ge=0, le=4)
     # after training (`newsmon train`), distil the model into a smaller student that then scores
-    # (2 of its 6 layers, half their feed-forward neurons, 3 windows of 192 tokens; ~20 min more
-    # here): 3.7x the teacher's speed, 0.04 / 0.01 F1 below it on real news (benchmarks/README.md).
+    # (2 of its 6 layers, half their feed-forward neurons, 2 windows of 256 tokens; ~20 min more
+    # here): 2.9x the teacher's speed, 0.035 / 0.043 F1 below it on real news (benchmarks/README.md).
     # The shipped model is that student (4.7 MB; the 21 MB teacher stays out of git); false keeps
     # the teacher scoring. A frozen model is never distilled
     distill: bool = True

@@ -245,14 +245,14 @@ def test_distilled_student_learns_the_teachers_vectors_and_becomes_current(model
         closest = min(abs(int((ours[:, j] >= cut).sum()) - wanted) for cut in CUT_GRID)
         flagged = int((ours[:, j] >= student.config["thresholds"][label]).sum())
         assert abs(flagged - wanted) <= closest + 1, (label, flagged, wanted, closest)  # +1: a score on the cut
-    assert (student.encoder.max_length, student.max_chunks) == (192, 3)  # it scores as it was distilled
+    assert (student.encoder.max_length, student.max_chunks) == (256, 2)  # it scores as it was distilled
     assert (original.encoder.max_length, original.max_chunks) == (256, 8)
     (prediction,) = student.predict(["Harbour cranes now scheduled by a model"], ["The port says waits fell."])
     assert set(prediction.scores) == {"integration", "decentralization"}
     card = (path / "MODEL_CARD.md").read_text()
     assert f"**Distilled** from `{teacher.name}`" in card
     assert "with 768 of their 1536 feed-forward neurons" in card
-    assert "It reads 3 windows of 192 tokens (the teacher 8 of 256)." in card
+    assert "It reads 2 windows of 256 tokens (the teacher 8 of 256)." in card
     # the current model is now the student: distilling it again is refused, in one line
     with pytest.raises(ModelError, match="itself a distilled student"):
         pipeline.distill_model(model_settings, DistillConfig(layers=(0,)))
