@@ -14,7 +14,7 @@ from models.classifier import Classifier
 from models.dataset import Example, load_examples, real_examples, snapshot_hash
 from models.distill import blended_texts
 from models.metrics import CUT_GRID, best_threshold
-from models.train import TrainConfig, held_out_of_tuning
+from models.train import TrainConfig, held_out_config, held_out_of_tuning
 from newsmon import pipeline
 from newsmon.config import ModelSettings, Settings
 from newsmon.domain import Article, article_id, content_hash
@@ -264,15 +264,13 @@ def test_distilled_student_learns_the_teachers_vectors_and_becomes_current(model
 def test_finetuning_holds_out_the_story_fold_it_is_asked_to(tmp_path):
     """NEWSMON_MODEL__HELD_OUT_FOLD: another fold of the real training articles is kept out of
     fine-tuning and gives the thresholds; the model records it, so its student finds the same rows."""
-    from models.train import held_out_config
-
     small, real = small_data_dir(tmp_path, per_stratum=2), _small_real_dir(tmp_path, per_stratum=5)
     settings = Settings(data_dir=tmp_path / "d", model=ModelSettings(extra_data=real, held_out_fold=2, epochs=1,
                                                                      max_length=32, max_chunks=1, distill=False))
     path = pipeline.train_model(settings, data_dir=small)
     config = json.loads((path / "config.json").read_text())
     rows = [ex for ex in load_examples(small, extra_data=real) if ex.split == "train"]
-    ids, held = held_out_of_tuning(rows, TrainConfig(held_out_fold=2))
+    ids, _ = held_out_of_tuning(rows, TrainConfig(held_out_fold=2))
     assert ids != held_out_of_tuning(rows, TrainConfig())[0]
     assert config["training"]["held_out_fold"] == 2 and config["training"]["validation_examples"] == len(ids)
     assert config["training"]["fit_examples"] == len(rows) - len(ids)

@@ -5,12 +5,13 @@ trained models are set side by side; and the card's table that shows it."""
 import json
 
 import numpy as np
+import pytest
 
 from models import artifact
 from models.analysis.compare import _heldout_metrics, heldout_rows
 from models.card import Evidence, render_card
 from models.dataset import Example
-from models.train import TrainConfig, story_folds
+from models.train import TrainConfig, held_out_config, held_out_of_tuning, story_folds
 
 
 def _examples() -> list[Example]:
@@ -109,8 +110,6 @@ def test_a_student_that_read_the_held_out_fold_is_no_finalist():
 
 
 def test_each_held_out_fold_is_another_fifth_of_whole_stories_and_fold_0_is_the_default():
-    from models.train import held_out_config, held_out_of_tuning
-
     examples = _examples()
     train = [e for e in examples if e.split == "train"]
     real = {e.id for e in train if e.source != "written"}
@@ -129,9 +128,5 @@ def test_each_held_out_fold_is_another_fifth_of_whole_stories_and_fold_0_is_the_
 
 
 def test_a_held_out_fold_past_the_last_is_refused_by_name():
-    import pytest
-
-    from models.train import held_out_of_tuning
-
     with pytest.raises(ValueError, match="held_out_fold must be 0-4, not 5"):
         held_out_of_tuning([e for e in _examples() if e.split == "train"], TrainConfig(held_out_fold=5))
