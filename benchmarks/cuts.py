@@ -24,25 +24,25 @@ from models.dataset import Example, load_examples
 from models.metrics import CUT_GRID, f1_by_cut
 from models.progress import Steps
 from models.realnews import default_corpus_dir
-from models.train import TrainConfig, held_out_of_tuning
+from models.train import TrainConfig, held_out_config, held_out_of_tuning
 
 CHART = Path(__file__).resolve().parent.parent / "docs" / "f1-by-cut.png"
 
 
-def splits(examples: list[Example]) -> dict[str, list[Example]]:
-    """The held-out fold (the real articles fine-tuning keeps out, which cuts come from) and the real
-    test split."""
-    _, held = held_out_of_tuning([e for e in examples if e.split == "train"], TrainConfig())
+def splits(examples: list[Example], config: TrainConfig) -> dict[str, list[Example]]:
+    """The held-out fold (the real articles fine-tuning keeps out, which cuts come from: config's
+    fold) and the real test split."""
+    _, held = held_out_of_tuning([e for e in examples if e.split == "train"], config)
     return {"held-out fold": held, "real test split": [e for e in examples if e.split == "test" and
                                                        e.source != "written"]}
 
 
 def measure(models: list[Path], examples: list[Example], steps: Steps) -> list[dict]:
     """Per model: name, cuts and, per split and label, the F1 curve over CUT_GRID."""
-    parts = splits(examples)
     out = []
     for k, path in enumerate(models):
         model = Classifier.load(path, precision="float32")
+        parts = splits(examples, held_out_config(model.config))  # the fold this model took its cuts from
         curves = {}
         for name, rows in parts.items():
             vectors = model.encoder.encode_documents([r.title for r in rows], [r.text for r in rows],
