@@ -23,9 +23,10 @@ Usage: python -m benchmarks.classifier [MODEL_DIR] [--articles 300] [--runs 3]
    variant's precision (FLOPs: 2 x non-embedding parameters per token plus attention), and each
    variant's per-label F1 on the test split. Rows that read less (the first two windows, the first
    window, its first 128 tokens) show what a reading budget costs in F1; where `newsmon distill`
-   has written a 3-layer (layers 0,2,4) or 2-layer (0,3) student of the model (given either), its
-   rows follow, also against the pipeline of the student's own encoder. One row loads the encoder
-   with transformers instead of models.bert, to show what the lean loader saves.
+   has written a 3-layer (layers 0,2,4, with all or 768 feed-forward neurons) or 2-layer (0,3)
+   student of the model (given either), its rows follow, also against the pipeline of the
+   student's own encoder. One row loads the encoder with transformers instead of models.bert, to
+   show what the lean loader saves.
    docs/classifier-speed-f1.png draws each variant's speed against its F1 change, with the issue's
    goal (5x, F1 within 0.01) shaded. A second table shows how the production variant grows with the
    number of articles.
@@ -310,6 +311,7 @@ VARIANTS = {
     "transformers pipeline, 3-layer student": Variant(None, evidence=False, student="024"),
     "newsmon bfloat16, 3-layer student": Variant("bfloat16", student="024"),
     "newsmon bfloat16, 3-layer student, first window": Variant("bfloat16", 1, student="024"),
+    "newsmon bfloat16, 3-layer student, 768 neurons": Variant("bfloat16", student="024-F768"),
     "transformers pipeline, 2-layer student": Variant(None, evidence=False, student="03"),
     "newsmon bfloat16, 2-layer student": Variant("bfloat16", student="03"),
     "newsmon bfloat16, 2-layer student, 2 windows": Variant("bfloat16", 2, student="03"),
